@@ -1,0 +1,1 @@
+"""Data side of advocacy: contracts, ingestion, the curated store, generated worlds and features."""

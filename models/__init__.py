@@ -1,0 +1,1 @@
+"""Model side of advocacy: training sets, training, evaluation, registry and scoring."""

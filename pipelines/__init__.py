@@ -1,0 +1,1 @@
+"""Orchestration of advocacy: configuration, Prefect flows and the command line."""
