@@ -241,3 +241,23 @@ def build_schema(
         if column in present_columns
     ]
     return pa.DataFrameSchema(columns, checks=wide, strict=True, coerce=False)
+
+
+def contracts_markdown() -> str:
+    """The contracts as Markdown tables, for data/README.md (kept in sync by a test)."""
+    lines: list[str] = []
+    for table in CONTRACTS.values():
+        lines += [
+            f"### {table.name}",
+            "",
+            f"Unique id: `{table.id_column}`; time of the row: `{table.time_column}`.",
+            "",
+            "| column | kind | required | meaning |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| `{c.name}` | {c.kind} | {'yes' if c.required else 'no'} | {c.description} |"
+            for c in table.columns
+        ]
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,44 @@
+# One command each: `make demo`, `make test`, `make bench`, `make help`.
+# Needs only Python 3.11 and make: everything else is installed, at the locked
+# versions of uv.lock, into .venv on first use.
+
+PYTHON ?= python3.11
+UV_VERSION := 0.13.9
+VENV := .venv
+UV := .uv/bin/uv
+SYNCED := $(VENV)/.synced
+export UV_PYTHON_DOWNLOADS := never
+
+.DEFAULT_GOAL := help
+.PHONY: help setup demo test lint bench notebooks clean
+
+help: ## List the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv .uv
+	.uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(SYNCED): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --all-groups --python $(PYTHON)
+	@touch $@
+
+setup: $(SYNCED) ## Create .venv with the locked dependencies
+
+demo: setup ## Generate a sample world and run the pipeline on it
+	$(VENV)/bin/advocacy demo
+
+lint: setup ## Lint, format check and type check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+test: lint ## Lint, type check and run the tests
+	$(VENV)/bin/pytest
+
+bench: setup ## Time generation and ingestion at 100k and 1M customers (slow)
+	$(VENV)/bin/python -m benchmarks.bench_generate --customers 100000 1000000
+	$(VENV)/bin/python -m benchmarks.bench_ingest --customers 100000 1000000
+
+clean: ## Remove the environment and everything generated under data/
+	rm -rf $(VENV) .uv data/sample data/store data/bench

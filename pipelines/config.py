@@ -1,0 +1,64 @@
+"""Loading and validating the YAML configuration (unknown keys are errors)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from features.errors import UserError
+from features.generator import GeneratorSettings
+from features.ingest import IngestSettings
+
+DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "advocacy.yaml"
+
+Settings = TypeVar("Settings", bound=BaseModel)
+
+
+class GenerateSection(GeneratorSettings):
+    """Generator settings plus where the generated world is written."""
+
+    out: Path = Path("data/sample")
+
+
+class AppConfig(BaseModel):
+    """The whole configuration, one section per command."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    generate: GenerateSection = GenerateSection()
+    ingest: IngestSettings = IngestSettings()
+
+
+def describe_errors(error: ValidationError) -> str:
+    """One line per invalid key, with its dotted path."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in item['loc']) or 'top level'}: {item['msg']}"
+        for item in error.errors()
+    )
+
+
+def load_config(path: Path | None = None) -> AppConfig:
+    """Read and validate a config file (default: configs/advocacy.yaml)."""
+    path = path or DEFAULT_CONFIG
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except OSError as error:
+        raise UserError(f"{path}: cannot read config: {error.strerror}") from error
+    except yaml.YAMLError as error:
+        raise UserError(f"{path}: not valid YAML: {error}") from error
+    try:
+        return AppConfig.model_validate(raw)
+    except ValidationError as error:
+        raise UserError(f"{path}: {describe_errors(error)}") from error
+
+
+def with_overrides(settings: Settings, **values: Any) -> Settings:
+    """A copy of `settings` with the given values (None means: keep), validated again."""
+    given = {key: value for key, value in values.items() if value is not None}
+    try:
+        return type(settings).model_validate({**settings.model_dump(), **given})
+    except ValidationError as error:
+        raise UserError(describe_errors(error)) from error

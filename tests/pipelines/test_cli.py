@@ -1,0 +1,75 @@
+"""The command line: its contract of commands, flags, messages and exit statuses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from features.contracts import TABLE_NAMES
+from features.store import current_version, read_table
+from pipelines.cli import main
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("world")
+    assert main(["generate", "--customers", "300", "--seed", "3", "--out", str(out)]) == 0
+    return out
+
+
+@pytest.mark.parametrize("command", [[], ["generate"], ["ingest"], ["demo"]])
+def test_help_everywhere(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*command, "--help"]) == 0
+    assert "Usage" in capsys.readouterr().out
+
+
+def test_generate_writes_the_five_tables(world: Path) -> None:
+    assert sorted(p.stem for p in world.glob("*.parquet")) == sorted(TABLE_NAMES)
+    assert len(pd.read_parquet(world / "customers.parquet")) == 300
+
+
+def test_ingest_publishes_a_store_and_reports(
+    world: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "store"
+    assert main(["ingest", "--source", str(world), "--store", str(store)]) == 0
+    printed = capsys.readouterr().out
+    assert "purchases" in printed
+    assert str(current_version(store)) in printed.replace("\n", "")
+    assert len(read_table(store, "customers")) == 300
+
+
+def test_user_errors_exit_2_with_one_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["ingest", "--source", str(tmp_path / "missing"), "--store", str(tmp_path / "s")])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "customers.parquet or customers.csv" in err
+    assert "Traceback" not in err
+
+
+def test_invalid_flag_value_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["generate", "--customers", "0"]) == 2
+    assert "customers" in capsys.readouterr().err
+
+
+def test_unknown_config_key_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("ingest:\n  sorce: data/x\n")
+    assert main(["ingest", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "ingest.sorce" in err
+    assert str(config) in err.replace("\n", "")
+
+
+def test_unknown_command_exits_2() -> None:
+    assert main(["fly"]) == 2
+
+
+def test_internal_failure_exits_1(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError
+
+    monkeypatch.setattr("pipelines.cli.ingest", broken)
+    assert main(["ingest", "--source", str(tmp_path), "--store", str(tmp_path / "s")]) == 1
