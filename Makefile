@@ -10,7 +10,7 @@ SYNCED := $(VENV)/.synced
 export UV_PYTHON_DOWNLOADS := never
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test lint bench notebooks clean
+.PHONY: help setup demo test lint bench docs clean
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ test: lint ## Lint, type check and run the tests
 bench: setup ## Time generation and ingestion at 100k and 1M customers (slow)
 	$(VENV)/bin/python -m benchmarks.bench_generate --customers 100000 1000000
 	$(VENV)/bin/python -m benchmarks.bench_ingest --customers 100000 1000000
+
+docs: setup ## Regenerate the docs made from code (features/README.md, data contracts)
+	$(VENV)/bin/python -m features.docs
 
 clean: ## Remove the environment and everything generated under data/
 	rm -rf $(VENV) .uv data/sample data/store data/bench

@@ -19,7 +19,7 @@ import pandera.pandas as pa
 from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
 
 from features.contracts import CONTRACTS, TABLE_CHECKS, TABLE_NAMES, TableContract, build_schema
-from features.parsing import no_failures, parse_table
+from features.parsing import no_failures, parse_table, with_all_columns
 from features.sources import TableSource, locate_table, read_raw_table
 from features.store import MANIFEST, file_fingerprint, publish_version
 
@@ -150,7 +150,7 @@ def _ingest_table(
     # A value that could not be parsed is missing in the typed table: report only the parse.
     failures = pd.concat([parse_failures, failures]).drop_duplicates(["row", "column"])
     bad_rows = failures["row"].unique()
-    kept = typed.drop(index=bad_rows)
+    kept = with_all_columns(typed.drop(index=bad_rows), contract)
     kept.to_parquet(out / f"{contract.name}.parquet", index=False, compression="zstd")
     quarantine_records(raw, failures, path).to_parquet(
         out / "quarantine" / f"{contract.name}.parquet", index=False, compression="zstd"

@@ -101,3 +101,20 @@ def no_failures() -> pd.DataFrame:
     return pd.DataFrame(
         {"row": pd.Series(dtype="int64"), "column": pd.Series(dtype="str"), "rule": pd.Series(dtype="str")}
     )
+
+
+def with_all_columns(typed: pd.DataFrame, contract: TableContract) -> pd.DataFrame:
+    """The table with every contract column, in contract order; absent optional ones empty.
+
+    The curated store always has the full contract schema, so the SQL downstream never
+    depends on which optional columns a source happened to provide.
+    """
+    return pd.DataFrame(
+        {
+            column.name: typed[column.name]
+            if column.name in typed.columns
+            else pd.Series(pd.NA, index=typed.index, dtype=STORE_DTYPES[column.kind])
+            for column in contract.columns
+        },
+        index=typed.index,
+    )

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from pathlib import Path
-
-from features.contracts import contracts_markdown
+from features.docs import ROOT, data_readme, features_readme
 
 
-def test_data_readme_documents_the_current_contracts() -> None:
-    readme = (Path(__file__).parents[2] / "data" / "README.md").read_text()
-    assert contracts_markdown() in readme, "regenerate data/README.md from contracts_markdown()"
+def test_generated_docs_are_up_to_date() -> None:
+    data = (ROOT / "data" / "README.md").read_text()
+    assert data_readme(data) == data, "run `make docs`"
+    assert (ROOT / "features" / "README.md").read_text() == features_readme(), "run `make docs`"

@@ -1,0 +1,90 @@
+"""Training sets: features and labels stacked over cutoffs, split by time.
+
+The test cutoff is the latest whose label window is fully observed; the validation
+cutoff the latest whose window ends on or before the test cutoff; training cutoffs
+those whose windows end on or before the validation cutoff. So no label window of one
+part overlaps the period of a later part, and the evaluation sees the future only as
+a deployed model would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from features.build import FeatureSettings, build_features
+from features.errors import UserError
+from features.labels import LabelSettings, build_labels, observed_until
+
+
+class TrainingSetSettings(BaseModel):
+    """How many cutoffs to stack, and how far apart."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    training_cutoffs: int = Field(12, gt=0)
+    frequency: str = "MS"
+    """pandas offset alias of the cutoff grid (MS: the first of every month)."""
+
+
+@dataclass(frozen=True)
+class CutoffPlan:
+    """The cutoffs of each part of a time split."""
+
+    train: list[pd.Timestamp]
+    validation: pd.Timestamp
+    test: pd.Timestamp
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    """Feature rows with a `label` column, per part."""
+
+    train: pd.DataFrame
+    validation: pd.DataFrame
+    test: pd.DataFrame
+    plan: CutoffPlan
+
+
+def plan_cutoffs(
+    newest: pd.Timestamp, horizon_days: int, settings: TrainingSetSettings
+) -> CutoffPlan:
+    """Choose test, validation and training cutoffs on the grid (see the module doc)."""
+    horizon = pd.Timedelta(days=horizon_days)
+    grid = pd.date_range(end=newest - horizon, periods=400, freq=settings.frequency, tz="UTC")
+    grid = grid[grid + horizon <= newest]
+    if grid.empty:
+        raise UserError(f"No cutoff has a fully observed {horizon_days}-day label window.")
+    test = grid[-1]
+    validation_choices = grid[grid + horizon <= test]
+    if validation_choices.empty:
+        raise UserError("The data is too short for a validation cutoff before the test cutoff.")
+    validation = validation_choices[-1]
+    train = grid[grid + horizon <= validation][-settings.training_cutoffs :]
+    if train.empty:
+        raise UserError("The data is too short for any training cutoff.")
+    return CutoffPlan(train=list(train), validation=validation, test=test)
+
+
+def build_training_set(
+    connection: duckdb.DuckDBPyConnection,
+    features: FeatureSettings | None = None,
+    labels: LabelSettings | None = None,
+    settings: TrainingSetSettings | None = None,
+) -> TrainingSet:
+    """Build the time-split training set from the tables behind `connection`."""
+    labels = labels or LabelSettings()
+    plan = plan_cutoffs(
+        observed_until(connection), labels.horizon_days, settings or TrainingSetSettings()
+    )
+    table = build_features(connection, [*plan.train, plan.validation, plan.test], features)
+    table["label"] = build_labels(connection, table, labels)
+    return TrainingSet(
+        train=table[table["cutoff"].isin(plan.train)].reset_index(drop=True),
+        validation=table[table["cutoff"] == plan.validation].reset_index(drop=True),
+        test=table[table["cutoff"] == plan.test].reset_index(drop=True),
+        plan=plan,
+    )
