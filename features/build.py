@@ -45,10 +45,10 @@ def as_cutoffs(cutoffs: Sequence[pd.Timestamp | str]) -> pd.DataFrame:
 
 def _category_bit(connection: duckdb.DuckDBPyConnection) -> str:
     """SQL for each order's category as one bit, so distinct categories are a bit count."""
-    count = connection.execute(
+    [(count,)] = connection.execute(
         "SELECT count(DISTINCT category) FROM purchases WHERE category IS NOT NULL"
-    ).fetchone()
-    if count is not None and count[0] > MAX_CATEGORY_BITS:
+    ).fetchall()
+    if count > MAX_CATEGORY_BITS:
         raise NotImplementedError(f"more than {MAX_CATEGORY_BITS} product categories")
     connection.execute(
         "CREATE OR REPLACE TEMP TABLE category_bits AS "

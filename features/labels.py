@@ -37,10 +37,10 @@ def observed_until(connection: duckdb.DuckDBPyConnection) -> pd.Timestamp:
     times = " UNION ALL ".join(
         f"SELECT max({CONTRACTS[name].time_column}) AS t FROM {name}" for name in TABLE_NAMES
     )
-    row = connection.execute(f"SELECT max(t) FROM ({times})").fetchone()
-    if row is None or row[0] is None:
+    [(newest,)] = connection.execute(f"SELECT max(t) FROM ({times})").fetchall()
+    if newest is None:
         raise UserError("The store holds no events.")
-    return pd.Timestamp(row[0]).tz_convert("UTC")
+    return pd.Timestamp(newest).tz_convert("UTC")
 
 
 def build_labels(

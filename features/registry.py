@@ -66,10 +66,11 @@ def _window_counts(
     ]
 
 
-_NOT_CANCELLED = "coalesce(status, 'completed') <> 'cancelled'"
-_COMPLETED = "coalesce(status, 'completed') = 'completed'"
 # A return is recorded on the order's status, not as a dated event; it is taken as known
 # only for orders older than the 30-day return window, so no return after the cutoff leaks.
+# Cancellations are taken as immediate.
+_NOT_CANCELLED = "coalesce(status, 'completed') <> 'cancelled'"
+_REVENUE = f"{_NOT_CANCELLED} AND NOT (status = 'returned' AND age_days > 30)"
 _RETURN_KNOWN = f"age_days > 30 AND age_days <= 365 AND {_NOT_CANCELLED}"
 # Ticket outcomes (resolution, csat, reopens) are known only once resolved before the cutoff.
 _RESOLVED = "resolved_at IS NOT NULL AND resolved_at < cutoff"
@@ -90,16 +91,16 @@ FEATURES: tuple[Feature, ...] = (
        "{value:.0f} orders three to six months ago",
        f"count(*) FILTER (WHERE age_days > 90 AND age_days <= 180 AND {_NOT_CANCELLED})"),
     *[
-        _f(f"revenue_{days}d", "purchases", "float", f"Revenue of completed orders, last {days} days.",
+        _f(f"revenue_{days}d", "purchases", "float", f"Revenue of kept orders, last {days} days.",
            f"spent {{value:,.0f}} in the last {days} days",
-           f"coalesce(sum(amount) FILTER (WHERE age_days <= {days} AND {_COMPLETED}), 0)")
+           f"coalesce(sum(amount) FILTER (WHERE age_days <= {days} AND {_REVENUE}), 0)")
         for days in (30, 90, 365)
     ],
-    _f("revenue_all", "purchases", "float", "Revenue of completed orders ever.",
-       "spent {value:,.0f} in total", f"coalesce(sum(amount) FILTER (WHERE {_COMPLETED}), 0)"),
-    _f("avg_order_value_365d", "purchases", "float", "Mean completed order value, last 365 days.",
+    _f("revenue_all", "purchases", "float", "Revenue of kept orders ever.",
+       "spent {value:,.0f} in total", f"coalesce(sum(amount) FILTER (WHERE {_REVENUE}), 0)"),
+    _f("avg_order_value_365d", "purchases", "float", "Mean value of kept orders, last 365 days.",
        "orders worth {value:,.0f} on average",
-       f"avg(amount) FILTER (WHERE age_days <= 365 AND {_COMPLETED})", "missing"),
+       f"avg(amount) FILTER (WHERE age_days <= 365 AND {_REVENUE})", "missing"),
     _f("categories_365d", "purchases", "int", "Distinct product categories bought, last 365 days.",
        "bought from {value:.0f} product categories this year",
        f"bit_count(coalesce(bit_or(category_bit) FILTER (WHERE age_days <= 365 AND {_NOT_CANCELLED}), 0::UBIGINT))"),

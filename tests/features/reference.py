@@ -38,7 +38,8 @@ def reference_features(
     p = p[p["ordered_at"] < c].assign(age=lambda d: _age_days(d["ordered_at"], c))
     status = p["status"].fillna("completed")
     p_valid = p[status != "cancelled"]
-    p_completed = p[status == "completed"]
+    # returns are known only after the 30-day return window
+    p_completed = p[(status != "cancelled") & ~((status == "returned") & (p["age"] > 30))]
     active = set(p_valid.loc[p_valid["age"] <= activity_days, "customer_id"])
     population = customers[(customers["signup_at"] < c) & customers["customer_id"].isin(active)]
     out = pd.DataFrame(index=pd.Index(sorted(population["customer_id"]), name="customer_id"))
