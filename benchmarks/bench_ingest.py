@@ -35,7 +35,9 @@ def main() -> None:
         world = BENCH / f"world-{customers}"
         if not (world / "world.json").exists():
             generate_world(GeneratorSettings(customers=customers), world)
-        runs = [measure(ingest_world, world, BENCH / f"store-{customers}") for _ in range(args.repeat)]
+        runs = [
+            measure(ingest_world, world, BENCH / f"store-{customers}") for _ in range(args.repeat)
+        ]
         seconds = [s for s, _ in runs]
         print(
             f"{customers:>10,} {statistics.median(seconds):>9.1f} "

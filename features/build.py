@@ -9,6 +9,7 @@ return) are used only once known before the cutoff.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -16,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from features.registry import FEATURES, HELPERS, Family
 from features.sentiment import register_lexicon, sentiment_sql
+from features.source import open_store
+from features.store import write_parquet_atomically
 
 # Events of each family, with the time at which each became known.
 FAMILY_EVENTS: dict[Family, tuple[str, str]] = {
@@ -52,7 +55,8 @@ def _category_bit(connection: duckdb.DuckDBPyConnection) -> str:
         raise NotImplementedError(f"more than {MAX_CATEGORY_BITS} product categories")
     connection.execute(
         "CREATE OR REPLACE TEMP TABLE category_bits AS "
-        "SELECT category, (1::UBIGINT << (row_number() OVER (ORDER BY category) - 1)::INTEGER) AS bit "
+        "SELECT category, "
+        "(1::UBIGINT << (row_number() OVER (ORDER BY category) - 1)::INTEGER) AS bit "
         "FROM (SELECT DISTINCT category FROM purchases WHERE category IS NOT NULL)"
     )
     return "category_bits.bit"
@@ -92,7 +96,8 @@ def feature_sql(activity_days: int) -> str:
     WITH activity AS (
         SELECT DISTINCT p.customer_id, k.cutoff
         FROM purchases AS p JOIN cutoffs AS k
-          ON p.ordered_at < k.cutoff AND p.ordered_at >= k.cutoff - INTERVAL {int(activity_days)} DAY
+          ON p.ordered_at < k.cutoff
+         AND p.ordered_at >= k.cutoff - INTERVAL {int(activity_days)} DAY
         WHERE coalesce(p.status, 'completed') <> 'cancelled'
     ),
     population AS (
@@ -162,3 +167,12 @@ def build_features(
     table["cutoff"] = table["cutoff"].dt.tz_convert("UTC")
     dtypes = {f.name: "int64" if f.dtype == "int" else "float64" for f in FEATURES}
     return table.astype(dtypes)
+
+
+def write_features(
+    store: Path, as_of: pd.Timestamp, out: Path, settings: FeatureSettings | None = None
+) -> pd.DataFrame:
+    """Build the feature table for one cutoff from the curated store and write it to `out`."""
+    table = build_features(open_store(store), [as_of], settings)
+    write_parquet_atomically(table, out)
+    return table

@@ -163,7 +163,9 @@ def _rule(name: str, test: Callable[[pd.Series], pd.Series]) -> pa.Check:
 
 
 def _column_checks(table: TableContract, as_of: pd.Timestamp) -> dict[str, list[pa.Check]]:
-    checks: dict[str, list[pa.Check]] = {table.time_column: [_rule("future_date", lambda s: s <= as_of)]}
+    checks: dict[str, list[pa.Check]] = {
+        table.time_column: [_rule("future_date", lambda s: s <= as_of)]
+    }
     extra: dict[str, dict[str, list[pa.Check]]] = {
         "purchases": {
             "amount": [_rule("negative_amount", lambda s: s >= 0)],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,6 +18,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
 
+from features.clock import as_utc
 from features.contracts import CONTRACTS, TABLE_CHECKS, TABLE_NAMES, TableContract, build_schema
 from features.parsing import no_failures, parse_table, with_all_columns
 from features.sources import TableSource, locate_table, read_raw_table
@@ -55,7 +56,9 @@ class IngestSettings(BaseModel):
                 raise ValueError(f"unknown table '{table}' (tables: {', '.join(TABLE_NAMES)})")
             unknown = set(spec.columns) - set(CONTRACTS[table].column_names)
             if unknown:
-                raise ValueError(f"tables.{table}.columns: unknown contract columns {sorted(unknown)}")
+                raise ValueError(
+                    f"tables.{table}.columns: unknown contract columns {sorted(unknown)}"
+                )
         return self
 
 
@@ -95,7 +98,9 @@ def validate_rows(
         cases = errors.failure_cases
         structural = cases[cases["index"].isna()]
         if not structural.empty:
-            raise RuntimeError(f"typed {contract.name} table does not fit its schema:\n{structural}")
+            raise RuntimeError(
+                f"typed {contract.name} table does not fit its schema:\n{structural}"
+            ) from errors
         rules = cases["check"].astype("str").replace(PANDERA_RULES)
         table_columns = {name: column for name, column, _ in TABLE_CHECKS.get(contract.name, [])}
         reported = cases["column"].astype("str")
@@ -125,7 +130,11 @@ def quarantine_records(raw: pd.DataFrame, failures: pd.DataFrame, source: Path) 
     return pd.concat(
         [
             pd.DataFrame(
-                {"source_file": str(source), "source_row": reasons.index + 1, "rules": reasons.values},
+                {
+                    "source_file": str(source),
+                    "source_row": reasons.index + 1,
+                    "rules": reasons.to_numpy(),
+                },
                 index=reasons.index,
             ),
             original,
@@ -141,7 +150,9 @@ def _ingest_table(
     known_customers: pd.Series | None,
     out: Path,
 ) -> tuple[TableReport, pd.DataFrame]:
-    path = locate_table(settings.source, contract.name, settings.tables.get(contract.name, TableSource()))
+    path = locate_table(
+        settings.source, contract.name, settings.tables.get(contract.name, TableSource())
+    )
     raw = read_raw_table(path, contract, settings.tables.get(contract.name, TableSource()))
     typed, parse_failures = parse_table(raw, contract, settings.naive_timezone)
     repeated = exact_duplicates(typed, contract.id_column)
@@ -171,8 +182,7 @@ def _ingest_table(
 
 def ingest(settings: IngestSettings) -> IngestReport:
     """Validate the five source tables and publish them as a new curated store version."""
-    as_of = pd.Timestamp(settings.as_of or datetime.now(UTC))
-    as_of = as_of.tz_localize("UTC") if as_of.tzinfo is None else as_of.tz_convert("UTC")
+    as_of = as_utc(settings.as_of)
     reports: list[TableReport] = []
 
     def build(folder: Path) -> None:
@@ -185,13 +195,10 @@ def ingest(settings: IngestSettings) -> IngestReport:
             reports.append(report)
         manifest = {
             "tables": [asdict(report) for report in reports],
-            "sources": {
-                report.table: file_fingerprint(Path(report.source)) for report in reports
-            },
+            "sources": {report.table: file_fingerprint(Path(report.source)) for report in reports},
             "as_of": as_of.isoformat(),
         }
         (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
 
     version = publish_version(settings.store, build, keep=settings.keep_versions)
     return IngestReport(store_version=version, as_of=as_of.isoformat(), tables=reports)
-

@@ -1,15 +1,13 @@
-"""Advocacy labels: did the customer advocate in the window after the cutoff?"""
+"""Advocacy labels: whether a customer advocated in the window after the cutoff."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import duckdb
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from features.build import as_cutoffs
-from features.contracts import ADVOCACY_TYPES, TABLE_NAMES, CONTRACTS
+from features.contracts import ADVOCACY_TYPES, CONTRACTS, TABLE_NAMES
 from features.errors import UserError
 
 DEFAULT_LABEL_TYPES = ("referral", "review", "testimonial", "case_study", "reference_call")
@@ -28,7 +26,9 @@ class LabelSettings(BaseModel):
     def _known_types(cls, types: tuple[str, ...]) -> tuple[str, ...]:
         unknown = sorted(set(types) - set(ADVOCACY_TYPES))
         if unknown or not types:
-            raise ValueError(f"unknown advocacy types {unknown}; known: {', '.join(ADVOCACY_TYPES)}")
+            raise ValueError(
+                f"unknown advocacy types {unknown}; known: {', '.join(ADVOCACY_TYPES)}"
+            )
         return types
 
 
@@ -79,5 +79,9 @@ def build_labels(
         """
     ).df()
     labelled["cutoff"] = labelled["cutoff"].dt.tz_convert("UTC")
-    merged = population[["customer_id", "cutoff"]].merge(labelled, how="left", validate="one_to_one")
-    return pd.Series(merged["label"].astype("int64").to_numpy(), index=population.index, name="label")
+    merged = population[["customer_id", "cutoff"]].merge(
+        labelled, how="left", validate="one_to_one"
+    )
+    return pd.Series(
+        merged["label"].astype("int64").to_numpy(), index=population.index, name="label"
+    )

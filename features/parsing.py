@@ -99,7 +99,11 @@ def parse_table(
 def no_failures() -> pd.DataFrame:
     """An empty failure table: (row, column, rule) records of broken rules."""
     return pd.DataFrame(
-        {"row": pd.Series(dtype="int64"), "column": pd.Series(dtype="str"), "rule": pd.Series(dtype="str")}
+        {
+            "row": pd.Series(dtype="int64"),
+            "column": pd.Series(dtype="str"),
+            "rule": pd.Series(dtype="str"),
+        }
     )
 
 

@@ -44,4 +44,3 @@ def open_frames(tables: Mapping[str, pd.DataFrame]) -> duckdb.DuckDBPyConnection
         connection.register(f"{name}_frame", frame)
         connection.execute(f"CREATE VIEW {name} AS SELECT * FROM {name}_frame")
     return connection
-

@@ -34,7 +34,11 @@ def locate_table(source: Path, table: str, spec: TableSource) -> Path:
         if path.suffix not in SUFFIXES:
             raise UserError(f"{path}: table '{table}' must be a .parquet or .csv file.")
         return path
-    found = [source / f"{table}{suffix}" for suffix in SUFFIXES if (source / f"{table}{suffix}").is_file()]
+    found = [
+        source / f"{table}{suffix}"
+        for suffix in SUFFIXES
+        if (source / f"{table}{suffix}").is_file()
+    ]
     if not found:
         raise UserError(f"{source}: no {table}.parquet or {table}.csv found for table '{table}'.")
     if len(found) > 1:

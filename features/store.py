@@ -15,7 +15,6 @@ the run), so re-publishing the same data keeps the existing version and makes it
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import uuid
 from collections.abc import Callable
@@ -82,7 +81,7 @@ def publish_version(root: Path, build: Callable[[Path], None], keep: int = 3) ->
 def _point_current(root: Path, version: Path) -> None:
     link = root / f".{CURRENT}-{uuid.uuid4().hex}"
     link.symlink_to(version.relative_to(root), target_is_directory=True)
-    os.replace(link, root / CURRENT)
+    link.replace(root / CURRENT)
 
 
 def _prune(versions: Path, current: Path, keep: int) -> None:
@@ -111,3 +110,14 @@ def table_path(root: Path, table: str) -> Path:
 def read_table(root: Path, table: str, columns: list[str] | None = None) -> pd.DataFrame:
     """Read one curated table of the current version."""
     return pd.read_parquet(table_path(root, table), columns=columns)
+
+
+def write_parquet_atomically(frame: pd.DataFrame, path: Path) -> None:
+    """Write `frame` to `path` so that readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.partial")
+    try:
+        frame.to_parquet(partial, index=False, compression="zstd")
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)

@@ -54,7 +54,9 @@ def plan_cutoffs(
 ) -> CutoffPlan:
     """Choose test, validation and training cutoffs on the grid (see the module doc)."""
     horizon = pd.Timedelta(days=horizon_days)
-    grid = pd.date_range(end=newest - horizon, periods=400, freq=settings.frequency, tz="UTC")
+    grid = pd.date_range(
+        end=newest - horizon, periods=400, freq=settings.frequency, tz="UTC", normalize=True
+    )
     grid = grid[grid + horizon <= newest]
     if grid.empty:
         raise UserError(f"No cutoff has a fully observed {horizon_days}-day label window.")

@@ -13,12 +13,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from features.build import write_features
+from features.clock import as_utc
 from features.errors import UserError
 from features.generator import Messiness, generate_world
 from features.ingest import IngestReport, ingest
@@ -45,9 +46,7 @@ def generate(
     customers: Annotated[int | None, typer.Option(help="Number of customers.")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed; same seed, same files.")] = None,
     out: Annotated[Path | None, typer.Option(help="Folder to write the world to.")] = None,
-    file_format: Annotated[
-        str | None, typer.Option("--format", help="parquet or csv.")
-    ] = None,
+    file_format: Annotated[str | None, typer.Option("--format", help="parquet or csv.")] = None,
     messy: Annotated[
         float | None,
         typer.Option(help="Share of bad rows of every kind (duplicates, bad dates, ...)."),
@@ -111,6 +110,31 @@ def print_ingest_report(report: IngestReport) -> None:
         console.print(f"Quarantined rows, with reasons: {report.store_version / 'quarantine'}")
 
 
+@app.command(name="features")
+def features_command(
+    store: Annotated[Path | None, typer.Option(help="Curated store folder.")] = None,
+    as_of: Annotated[
+        datetime | None, typer.Option(help="Cutoff: only events before it count [default: now].")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Parquet file to write [default: <features.out>/features_<as-of>.parquet]."
+        ),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Write the point-in-time feature table of the eligible customers for one cutoff."""
+    settings = load_config(config)
+    cutoff = as_utc(as_of)
+    out = out or settings.features.out / f"features_{cutoff:%Y-%m-%dT%H%M}.parquet"
+    with console.status(f"Building features as of {cutoff}"):
+        table = write_features(store or settings.ingest.store, cutoff, out, settings.features)
+    console.print(
+        f"{len(table):,} customers x {table.shape[1] - 2} features as of {cutoff} -> {out}"
+    )
+
+
 @app.command()
 def demo(config: ConfigOption = None) -> None:
     """Generate a sample world and run the pipeline on it."""
@@ -132,18 +156,12 @@ def _progress() -> Progress:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit status (callable from tests)."""
     try:
-        app(args=list(argv) if argv is not None else None, prog_name="advocacy", standalone_mode=False)
+        app(args=list(argv) if argv is not None else None, prog_name="advocacy")
+    except SystemExit as done:  # usage errors (2) and --help (0), already printed by Typer
+        return done.code if isinstance(done.code, int) else 0
     except UserError as error:
         errors.print(f"[bold red]error:[/] {error}", highlight=False)
         return 2
-    except click.exceptions.Exit as done:
-        return done.exit_code
-    except click.exceptions.Abort:
-        errors.print("aborted")
-        return 1
-    except click.ClickException as error:
-        error.show()
-        return error.exit_code
     except Exception:
         errors.print("[bold red]internal error[/] (please report it with the text below):")
         errors.print(traceback.format_exc(), highlight=False, markup=False)

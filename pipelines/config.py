@@ -8,9 +8,12 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from features.build import FeatureSettings
 from features.errors import UserError
 from features.generator import GeneratorSettings
 from features.ingest import IngestSettings
+from features.labels import LabelSettings
+from models.dataset import TrainingSetSettings
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "advocacy.yaml"
 
@@ -23,6 +26,12 @@ class GenerateSection(GeneratorSettings):
     out: Path = Path("data/sample")
 
 
+class FeaturesSection(FeatureSettings):
+    """Feature settings plus where `advocacy features` writes its tables."""
+
+    out: Path = Path("data/features")
+
+
 class AppConfig(BaseModel):
     """The whole configuration, one section per command."""
 
@@ -30,6 +39,9 @@ class AppConfig(BaseModel):
 
     generate: GenerateSection = GenerateSection()
     ingest: IngestSettings = IngestSettings()
+    features: FeaturesSection = FeaturesSection()
+    label: LabelSettings = LabelSettings()
+    training_set: TrainingSetSettings = TrainingSetSettings()
 
 
 def describe_errors(error: ValidationError) -> str:

@@ -64,7 +64,9 @@ def reference_features(
     out["orders_all"] = count(p_valid)
     out["orders_prev_90d"] = count(p_valid[(p_valid["age"] > 90) & (p_valid["age"] <= 180)])
     for days in (30, 90, 365):
-        out[f"revenue_{days}d"] = agg(p_completed[p_completed["age"] <= days], "amount", "sum").fillna(0)
+        out[f"revenue_{days}d"] = agg(
+            p_completed[p_completed["age"] <= days], "amount", "sum"
+        ).fillna(0)
     out["revenue_all"] = agg(p_completed, "amount", "sum").fillna(0)
     out["avg_order_value_365d"] = agg(p_completed[p_completed["age"] <= 365], "amount", "mean")
     out["categories_365d"] = agg(p_valid[p_valid["age"] <= 365], "category", "nunique").fillna(0)
@@ -102,9 +104,11 @@ def reference_features(
     out["last_nps"] = agg(nps, "score", "last")
     out["days_since_last_nps"] = agg(nps, "age", "min")
     out["mean_nps"] = agg(nps, "score", "mean")
-    out["nps_change"] = nps.groupby("customer_id")["score"].apply(
-        lambda x: x.iloc[-1] - x.iloc[-2] if len(x) > 1 else np.nan
-    ).reindex(out.index)
+    out["nps_change"] = (
+        nps.groupby("customer_id")["score"]
+        .apply(lambda x: x.iloc[-1] - x.iloc[-2] if len(x) > 1 else np.nan)
+        .reindex(out.index)
+    )
     out["is_promoter"] = (out["last_nps"] >= 9).astype(int)
     out["is_detractor"] = (out["last_nps"] <= 6).astype(int)
     out["last_csat"] = agg(s[s["survey_type"] == "csat"], "score", "last")

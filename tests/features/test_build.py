@@ -71,7 +71,14 @@ def test_customer_without_history_gets_documented_values() -> None:
 def test_events_exactly_at_the_cutoff_are_excluded() -> None:
     tables = clean_tables()
     at_cutoff = CUTOFF.isoformat()
-    tables["purchases"].loc[len(tables["purchases"])] = ["O9", "C1", at_cutoff, "50", "", "completed"]
+    tables["purchases"].loc[len(tables["purchases"])] = [
+        "O9",
+        "C1",
+        at_cutoff,
+        "50",
+        "",
+        "completed",
+    ]
     tables["survey_responses"].loc[3] = ["S9", "C1", at_cutoff, "nps", "0", "awful"]
     f = features_of(tables).loc["C1"]
     assert (f["orders_all"], f["revenue_all"], f["last_nps"]) == (1, 10.5, 10)
@@ -107,5 +114,3 @@ def test_time_zones_are_resolved_before_the_cutoff_comparison(tmp_path: Path) ->
     f = build_features(open_store(tmp_path / "store"), [CUTOFF]).set_index("customer_id")
     assert f.loc["C1", "orders_all"] == 1
     assert f.loc["C1", "days_since_last_order"] == pytest.approx(2.5 / 24)
-
-

@@ -74,7 +74,9 @@ def test_each_rule_quarantines_the_bad_row(
     by_table = {t.table: t for t in report.tables}
     assert by_table[table].rows_quarantined == 1
     assert by_table[table].quarantined_by_rule == {rule: 1}
-    quarantine = pd.read_parquet(current_version(tmp_path / "store") / "quarantine" / f"{table}.parquet")
+    quarantine = pd.read_parquet(
+        current_version(tmp_path / "store") / "quarantine" / f"{table}.parquet"
+    )
     assert quarantine["source_row"].tolist() == [2]
     assert quarantine["rules"].tolist() == [f"{column}: {rule}"]
     assert quarantine[column].fillna("").tolist() == [value]
@@ -96,7 +98,9 @@ def test_exact_duplicates_are_dropped_and_conflicting_ids_quarantined(tmp_path: 
     tables = clean_tables()
     purchases = tables["purchases"]
     conflicting = purchases.iloc[[1]].assign(amount="12")
-    tables["purchases"] = pd.concat([purchases, purchases.iloc[[0]], conflicting], ignore_index=True)
+    tables["purchases"] = pd.concat(
+        [purchases, purchases.iloc[[0]], conflicting], ignore_index=True
+    )
     report = run_ingest(write_world(tables, tmp_path / "src"), tmp_path / "store")
     purchases_report = next(t for t in report.tables if t.table == "purchases")
     assert purchases_report.rows_read == 5
@@ -121,7 +125,11 @@ def test_mixed_time_zones_become_the_same_utc_instant(tmp_path: Path) -> None:
 
 def test_naive_timestamps_follow_the_configured_zone(tmp_path: Path) -> None:
     tables = clean_tables()
-    tables["purchases"]["ordered_at"] = ["2024-07-01 12:00:00", "2024-07-01T12:00:00Z", "2024-01-01"]
+    tables["purchases"]["ordered_at"] = [
+        "2024-07-01 12:00:00",
+        "2024-07-01T12:00:00Z",
+        "2024-01-01",
+    ]
     run_ingest(
         write_world(tables, tmp_path / "src"), tmp_path / "store", naive_timezone="Europe/Berlin"
     )
@@ -160,7 +168,7 @@ def test_missing_column_names_file_and_column(tmp_path: Path) -> None:
 def test_missing_and_unreadable_files_are_clear_errors(tmp_path: Path) -> None:
     source = write_world(clean_tables(), tmp_path / "src")
     (source / "advocacy_events.csv").unlink()
-    with pytest.raises(UserError, match="advocacy_events.parquet or advocacy_events.csv"):
+    with pytest.raises(UserError, match=r"advocacy_events\.parquet or advocacy_events\.csv"):
         run_ingest(source, tmp_path / "store")
     (source / "advocacy_events.parquet").write_bytes(b"this is not parquet")
     with pytest.raises(UserError, match=r"advocacy_events\.parquet: cannot be read"):
@@ -191,7 +199,9 @@ def test_reingest_is_idempotent(tmp_path: Path) -> None:
     assert current_version(tmp_path / "store") == first.store_version
 
 
-def test_failed_run_leaves_the_previous_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_run_leaves_the_previous_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     source = write_world(clean_tables(), tmp_path / "src")
     first = run_ingest(source, tmp_path / "store")
     tables = clean_tables()
@@ -206,7 +216,9 @@ def test_failed_run_leaves_the_previous_store(tmp_path: Path, monkeypatch: pytes
         run_ingest(source, tmp_path / "store")
     assert current_version(tmp_path / "store") == first.store_version
     assert read_table(tmp_path / "store", "purchases")["amount"].tolist() == [10.5, 0.0, 99.0]
-    assert [p.name for p in (tmp_path / "store" / "versions").iterdir()] == [first.store_version.name]
+    assert [p.name for p in (tmp_path / "store" / "versions").iterdir()] == [
+        first.store_version.name
+    ]
 
 
 def test_no_store_yet_is_a_clear_error(tmp_path: Path) -> None:

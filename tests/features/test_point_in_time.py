@@ -119,7 +119,9 @@ def worlds(draw: st.DrawFn) -> dict[str, pd.DataFrame]:
 
 def _typed(world: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     return {
-        name: frame.astype({c.name: STORE_DTYPES[c.kind] for c in CONTRACTS[name].columns if c.name in frame})
+        name: frame.astype(
+            {c.name: STORE_DTYPES[c.kind] for c in CONTRACTS[name].columns if c.name in frame}
+        )
         for name, frame in world.items()
     }
 
@@ -166,7 +168,11 @@ def test_label_uses_only_events_in_its_window(world: dict[str, pd.DataFrame]) ->
     counted = window[window["event_type"].isin(label_settings.event_types)]
     population = pd.DataFrame({"customer_id": CUSTOMERS, "cutoff": CUTOFF})
     # Make the data reach past the window, so every label is observed.
-    tail = world["purchases"].iloc[:1].assign(order_id="O-end", ordered_at=CUTOFF + pd.Timedelta(days=250))
+    tail = (
+        world["purchases"]
+        .iloc[:1]
+        .assign(order_id="O-end", ordered_at=CUTOFF + pd.Timedelta(days=250))
+    )
     world = {**world, "purchases": pd.concat([world["purchases"], tail], ignore_index=True)}
     labels = build_labels(open_frames(_typed(world)), population, label_settings)
     assert labels.tolist() == [int(c in set(counted["customer_id"])) for c in CUSTOMERS]

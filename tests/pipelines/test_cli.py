@@ -41,7 +41,9 @@ def test_ingest_publishes_a_store_and_reports(
     assert len(read_table(store, "customers")) == 300
 
 
-def test_user_errors_exit_2_with_one_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_user_errors_exit_2_with_one_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     status = main(["ingest", "--source", str(tmp_path / "missing"), "--store", str(tmp_path / "s")])
     err = capsys.readouterr().err
     assert status == 2

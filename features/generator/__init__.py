@@ -1,0 +1,6 @@
+"""A generated customer world with known answers: five input tables plus ground truth."""
+
+from features.generator.settings import GeneratorSettings, Messiness
+from features.generator.world import WorldSummary, generate_world
+
+__all__ = ["GeneratorSettings", "Messiness", "WorldSummary", "generate_world"]

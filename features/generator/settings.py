@@ -1,0 +1,50 @@
+"""What a generated world looks like: its size, seed, span, file format and messiness."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def _share() -> float:
+    # A share of rows: 0 switches the defect off; 1 would leave no clean row to corrupt.
+    return Field(default=0.0, ge=0.0, lt=1.0)
+
+
+class Messiness(BaseModel):
+    """Shares of rows corrupted on purpose, to exercise ingestion's quarantine; 0 is off.
+
+    Ground truth is computed from the clean world, and the clean rows are the same with
+    or without messiness (the corruption draws from its own random stream).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    duplicates: float = _share()
+    bad_dates: float = _share()
+    negative_amounts: float = _share()
+    unknown_customers: float = _share()
+    out_of_range_scores: float = _share()
+    mixed_timezones: float = _share()
+
+    @property
+    def enabled(self) -> bool:
+        """Whether any defect is switched on (timestamps are then written as strings)."""
+        return any(share > 0 for share in self.model_dump().values())
+
+
+class GeneratorSettings(BaseModel):
+    """Settings of one generated world; the same settings always give the same bytes."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    customers: int = Field(default=10_000, ge=1)
+    seed: int = Field(default=7, ge=0)
+    years: float = Field(default=3.0, gt=0.0, le=50.0)
+    end: date = date(2026, 10, 1)
+    format: Literal["parquet", "csv"] = "parquet"
+    truth_horizon_days: int = Field(default=90, ge=1)
+    truth_months: int = Field(default=18, ge=0)
+    messiness: Messiness = Messiness()
