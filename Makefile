@@ -39,6 +39,7 @@ test: lint ## Lint, type check and run the tests
 bench: setup ## Time generation and ingestion at 100k and 1M customers (slow)
 	$(VENV)/bin/python -m benchmarks.bench_generate --customers 100000 1000000
 	$(VENV)/bin/python -m benchmarks.bench_ingest --customers 100000 1000000
+	$(VENV)/bin/python -m benchmarks.bench_features --customers 1000000 --training-customers 100000
 
 docs: setup ## Regenerate the docs made from code (features/README.md, data contracts)
 	$(VENV)/bin/python -m features.docs

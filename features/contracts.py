@@ -210,21 +210,17 @@ TABLE_CHECKS: dict[str, list[tuple[str, str, Callable[[pd.DataFrame], pd.Series]
 
 
 def build_schema(
-    table: TableContract,
-    present_columns: list[str],
-    as_of: pd.Timestamp,
-    known_customers: pd.Series | None = None,
+    table: TableContract, as_of: pd.Timestamp, known_customers: pd.Index | None = None
 ) -> pa.DataFrameSchema:
-    """The pandera schema for the typed rows of one table.
+    """The pandera schema for the typed rows of one table (all contract columns present).
 
     `known_customers` are the customer ids that passed the customers contract; rows of
     other tables that name anyone else fail the `unknown_customer` rule.
     """
     per_column = _column_checks(table, as_of)
     if known_customers is not None and table.name != "customers":
-        known = pd.Index(known_customers)
         per_column.setdefault("customer_id", []).append(
-            _rule("unknown_customer", lambda s: s.isin(known))
+            _rule("unknown_customer", lambda s: s.isin(known_customers))
         )
     columns = {
         column.name: pa.Column(
@@ -232,17 +228,11 @@ def build_schema(
             checks=per_column.get(column.name, []),
             nullable=not column.required,
             unique=column.name == table.id_column,
-            required=column.required,
         )
         for column in table.columns
-        if column.name in present_columns
     }
-    wide = [
-        pa.Check(test, name=name)
-        for name, column, test in TABLE_CHECKS.get(table.name, [])
-        if column in present_columns
-    ]
-    return pa.DataFrameSchema(columns, checks=wide, strict=True, coerce=False)
+    wide = [pa.Check(test, name=name) for name, _, test in TABLE_CHECKS.get(table.name, [])]
+    return pa.DataFrameSchema(columns, checks=wide, strict=True, coerce=False, name=table.name)
 
 
 def contracts_markdown() -> str:

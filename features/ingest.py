@@ -15,15 +15,33 @@ from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
-import pandera.pandas as pa
+import pandera.pandas as pandera
+import pyarrow as pa
+import pyarrow.parquet as pq
 from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
 
 from features.clock import as_utc
-from features.contracts import CONTRACTS, TABLE_CHECKS, TABLE_NAMES, TableContract, build_schema
+from features.contracts import (
+    CONTRACTS,
+    TABLE_CHECKS,
+    TABLE_NAMES,
+    ColumnKind,
+    TableContract,
+    build_schema,
+)
 from features.parsing import no_failures, parse_table, with_all_columns
-from features.sources import TableSource, locate_table, read_raw_table
+from features.sources import TableSource, open_source
 from features.store import MANIFEST, file_fingerprint, publish_version
 
+# Parquet types of the curated store; they match `features.contracts.STORE_DTYPES`.
+ARROW_TYPES: dict[ColumnKind, pa.DataType] = {
+    "id": pa.string(),
+    "text": pa.string(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+    "number": pa.float64(),
+    "integer": pa.int64(),
+    "boolean": pa.bool_(),
+}
 PANDERA_RULES = {"not_nullable": "missing_value", "field_uniqueness": "duplicate_id"}
 
 
@@ -84,17 +102,14 @@ class IngestReport:
     tables: list[TableReport]
 
 
-def validate_rows(
-    typed: pd.DataFrame,
-    contract: TableContract,
-    as_of: pd.Timestamp,
-    known_customers: pd.Series | None,
-) -> pd.DataFrame:
+def validate_rows(typed: pd.DataFrame, schema: pandera.DataFrameSchema) -> pd.DataFrame:
     """Rows that break the contract, as (row, column, rule) records."""
-    schema = build_schema(contract, list(typed.columns), as_of, known_customers)
+    if typed.empty:
+        return no_failures()
+    contract = CONTRACTS[schema.name]
     try:
-        schema.validate(typed, lazy=True)
-    except pa.errors.SchemaErrors as errors:
+        schema.validate(typed, lazy=True, inplace=True)
+    except pandera.errors.SchemaErrors as errors:
         cases = errors.failure_cases
         structural = cases[cases["index"].isna()]
         if not structural.empty:
@@ -143,41 +158,109 @@ def quarantine_records(raw: pd.DataFrame, failures: pd.DataFrame, source: Path) 
     ).reset_index(drop=True)
 
 
+@dataclass
+class _TableWriter:
+    """Writes one table's kept rows and quarantined rows, batch by batch, and counts them."""
+
+    contract: TableContract
+    source: Path
+    folder: Path
+    kept_ids: list[pd.Series] = field(default_factory=list)
+    quarantined: list[pd.DataFrame] = field(default_factory=list)
+    rules: list[pd.Series] = field(default_factory=list)
+    rows_kept: int = 0
+    _writer: pq.ParquetWriter | None = None
+
+    def write(self, raw: pd.DataFrame, typed: pd.DataFrame, failures: pd.DataFrame) -> None:
+        """Keep the rows without failures; quarantine the others with their reasons."""
+        kept = with_all_columns(typed.drop(index=failures["row"].unique()), self.contract)
+        table = pa.Table.from_pandas(kept, schema=self._schema(), preserve_index=False)
+        if self._writer is None:
+            path = self.folder / f"{self.contract.name}.parquet"
+            self._writer = pq.ParquetWriter(path, table.schema, compression="zstd")
+        self._writer.write_table(table)
+        self.rows_kept += len(kept)
+        self.kept_ids.append(kept[self.contract.id_column])
+        if not failures.empty:
+            self.quarantined.append(quarantine_records(raw, failures, self.source))
+            self.rules.append(failures["rule"])
+
+    def _schema(self) -> pa.Schema:
+        return pa.schema(
+            [(column.name, ARROW_TYPES[column.kind]) for column in self.contract.columns]
+        )
+
+    def close(self) -> tuple[int, dict[str, int]]:
+        """Finish both files; return the quarantined row count and the count per rule."""
+        if self._writer is not None:
+            self._writer.close()
+        quarantine = (
+            pd.concat(self.quarantined, ignore_index=True)
+            if self.quarantined
+            else pd.DataFrame({"source_file": [], "source_row": [], "rules": []})
+        )
+        quarantine.to_parquet(
+            self.folder / "quarantine" / f"{self.contract.name}.parquet",
+            index=False,
+            compression="zstd",
+        )
+        rules = pd.concat(self.rules) if self.rules else pd.Series(dtype="str")
+        by_rule = {str(rule): int(n) for rule, n in rules.value_counts().sort_index().items()}
+        return len(quarantine), by_rule
+
+
 def _ingest_table(
     contract: TableContract,
     settings: IngestSettings,
     as_of: pd.Timestamp,
-    known_customers: pd.Series | None,
+    known_customers: pd.Index | None,
     out: Path,
-) -> tuple[TableReport, pd.DataFrame]:
-    path = locate_table(
-        settings.source, contract.name, settings.tables.get(contract.name, TableSource())
+) -> tuple[TableReport, pd.Series]:
+    """Ingest one table in batches; returns its report and the ids of the kept rows.
+
+    Rows whose id occurs more than once in the file are held back and judged together
+    at the end (exact copies dropped, conflicting ones quarantined); every other row is
+    validated with its batch, so memory is bounded by a batch, not by the file.
+    """
+    source = open_source(
+        settings.source, contract, settings.tables.get(contract.name, TableSource())
     )
-    raw = read_raw_table(path, contract, settings.tables.get(contract.name, TableSource()))
-    typed, parse_failures = parse_table(raw, contract, settings.naive_timezone)
+    ids = source.read_ids()
+    shares_id = (ids.notna() & ids.duplicated(keep=False)).to_numpy()
+    schema = build_schema(contract, as_of, known_customers)
+    writer = _TableWriter(contract, source.path, out)
+    held_raw, held_typed, held_failures = [], [], []
+    for raw in source.read_batches():
+        typed, parse_failures = parse_table(raw, contract, settings.naive_timezone)
+        held = shares_id[raw.index]
+        held_raw.append(raw[held])
+        held_typed.append(typed[held])
+        held_failures.append(parse_failures[parse_failures["row"].isin(raw.index[held])])
+        alone = parse_failures[~parse_failures["row"].isin(raw.index[held])]
+        typed = typed[~held]
+        writer.write(raw[~held], typed, _all_failures(alone, validate_rows(typed, schema)))
+    raw, typed = pd.concat(held_raw), pd.concat(held_typed)
     repeated = exact_duplicates(typed, contract.id_column)
     typed = typed[~repeated]
-    failures = validate_rows(typed, contract, as_of, known_customers)
-    # A value that could not be parsed is missing in the typed table: report only the parse.
-    failures = pd.concat([parse_failures, failures]).drop_duplicates(["row", "column"])
-    bad_rows = failures["row"].unique()
-    kept = with_all_columns(typed.drop(index=bad_rows), contract)
-    kept.to_parquet(out / f"{contract.name}.parquet", index=False, compression="zstd")
-    quarantine_records(raw, failures, path).to_parquet(
-        out / "quarantine" / f"{contract.name}.parquet", index=False, compression="zstd"
-    )
+    parse_failures = pd.concat(held_failures)
+    parse_failures = parse_failures[parse_failures["row"].isin(typed.index)]
+    writer.write(raw, typed, _all_failures(parse_failures, validate_rows(typed, schema)))
+    quarantined, by_rule = writer.close()
     report = TableReport(
         table=contract.name,
-        source=str(path),
-        rows_read=len(raw),
+        source=str(source.path),
+        rows_read=len(ids),
         exact_duplicates_dropped=int(repeated.sum()),
-        rows_kept=len(kept),
-        rows_quarantined=len(bad_rows),
-        quarantined_by_rule={
-            str(rule): int(n) for rule, n in failures["rule"].value_counts().sort_index().items()
-        },
+        rows_kept=writer.rows_kept,
+        rows_quarantined=quarantined,
+        quarantined_by_rule=by_rule,
     )
-    return report, kept
+    return report, pd.concat(writer.kept_ids, ignore_index=True)
+
+
+def _all_failures(parse_failures: pd.DataFrame, failures: pd.DataFrame) -> pd.DataFrame:
+    # A value that could not be parsed is missing in the typed table: report only the parse.
+    return pd.concat([parse_failures, failures]).drop_duplicates(["row", "column"])
 
 
 def ingest(settings: IngestSettings) -> IngestReport:
@@ -187,11 +270,13 @@ def ingest(settings: IngestSettings) -> IngestReport:
 
     def build(folder: Path) -> None:
         (folder / "quarantine").mkdir()
-        known_customers: pd.Series | None = None
+        known_customers: pd.Index | None = None
         for name in TABLE_NAMES:
-            report, kept = _ingest_table(CONTRACTS[name], settings, as_of, known_customers, folder)
+            report, kept_ids = _ingest_table(
+                CONTRACTS[name], settings, as_of, known_customers, folder
+            )
             if name == "customers":
-                known_customers = kept["customer_id"]
+                known_customers = pd.Index(kept_ids)
             reports.append(report)
         manifest = {
             "tables": [asdict(report) for report in reports],

@@ -32,15 +32,23 @@ class LabelSettings(BaseModel):
         return types
 
 
-def observed_until(connection: duckdb.DuckDBPyConnection) -> pd.Timestamp:
-    """The newest event time in the data: windows ending later are not fully observed."""
+def observed_period(connection: duckdb.DuckDBPyConnection) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The oldest and newest event times in the data.
+
+    A label window ending after the newest time is not fully observed; a cutoff before
+    the oldest time has no history to build features from.
+    """
     times = " UNION ALL ".join(
-        f"SELECT max({CONTRACTS[name].time_column}) AS t FROM {name}" for name in TABLE_NAMES
+        f"SELECT min({column}) AS oldest, max({column}) AS newest FROM {name}"
+        for name in TABLE_NAMES
+        if (column := CONTRACTS[name].time_column)
     )
-    [(newest,)] = connection.execute(f"SELECT max(t) FROM ({times})").fetchall()
+    [(oldest, newest)] = connection.execute(
+        f"SELECT min(oldest), max(newest) FROM ({times})"
+    ).fetchall()
     if newest is None:
         raise UserError("The store holds no events.")
-    return pd.Timestamp(newest).tz_convert("UTC")
+    return pd.Timestamp(oldest).tz_convert("UTC"), pd.Timestamp(newest).tz_convert("UTC")
 
 
 def build_labels(
@@ -55,7 +63,7 @@ def build_labels(
     """
     settings = settings or LabelSettings()
     horizon = pd.Timedelta(days=settings.horizon_days)
-    newest = observed_until(connection)
+    _, newest = observed_period(connection)
     cutoffs = as_cutoffs(population["cutoff"].unique().tolist())
     unobserved = cutoffs["cutoff"][cutoffs["cutoff"] + horizon > newest]
     if not unobserved.empty:

@@ -73,7 +73,7 @@ PARSERS: dict[ColumnKind, Callable[[pd.Series, str], pd.Series]] = {
 def parse_table(
     raw: pd.DataFrame, contract: TableContract, naive_timezone: str = "UTC"
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Type every column; return the typed table and its parse failures.
+    """Type every column; return the typed table (all contract columns) and its parse failures.
 
     Failures have the columns row (index of `raw`), column and rule.
     """
@@ -93,7 +93,7 @@ def parse_table(
                 )
             )
     failure_frame = pd.concat(failures, ignore_index=True) if failures else no_failures()
-    return pd.DataFrame(typed, index=raw.index), failure_frame
+    return with_all_columns(pd.DataFrame(typed, index=raw.index), contract), failure_frame
 
 
 def no_failures() -> pd.DataFrame:

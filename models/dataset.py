@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from features.build import FeatureSettings, build_features
 from features.errors import UserError
-from features.labels import LabelSettings, build_labels, observed_until
+from features.labels import LabelSettings, build_labels, observed_period
 
 
 class TrainingSetSettings(BaseModel):
@@ -50,14 +50,18 @@ class TrainingSet:
 
 
 def plan_cutoffs(
-    newest: pd.Timestamp, horizon_days: int, settings: TrainingSetSettings
+    oldest: pd.Timestamp, newest: pd.Timestamp, horizon_days: int, settings: TrainingSetSettings
 ) -> CutoffPlan:
-    """Choose test, validation and training cutoffs on the grid (see the module doc)."""
+    """Choose test, validation and training cutoffs on the grid (see the module doc).
+
+    Cutoffs lie after the oldest event, so every one has some history behind it; fewer
+    training cutoffs than asked for are used when the data is shorter.
+    """
     horizon = pd.Timedelta(days=horizon_days)
     grid = pd.date_range(
-        end=newest - horizon, periods=400, freq=settings.frequency, tz="UTC", normalize=True
+        start=oldest, end=newest - horizon, freq=settings.frequency, tz="UTC", normalize=True
     )
-    grid = grid[grid + horizon <= newest]
+    grid = grid[(grid > oldest) & (grid + horizon <= newest)]
     if grid.empty:
         raise UserError(f"No cutoff has a fully observed {horizon_days}-day label window.")
     test = grid[-1]
@@ -80,7 +84,7 @@ def build_training_set(
     """Build the time-split training set from the tables behind `connection`."""
     labels = labels or LabelSettings()
     plan = plan_cutoffs(
-        observed_until(connection), labels.horizon_days, settings or TrainingSetSettings()
+        *observed_period(connection), labels.horizon_days, settings or TrainingSetSettings()
     )
     table = build_features(connection, [*plan.train, plan.validation, plan.test], features)
     table["label"] = build_labels(connection, table, labels)

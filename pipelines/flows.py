@@ -7,9 +7,14 @@ local one; set PREFECT_API_URL to use a real server.
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
+
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from features.build import FeatureSettings, write_features
+from features.clock import as_utc
 from features.generator import WorldSummary, generate_world
 from features.ingest import IngestReport, IngestSettings, ingest
 from pipelines.config import AppConfig, GenerateSection, with_overrides
@@ -43,6 +48,20 @@ def ingest_flow(settings: IngestSettings) -> IngestReport:
         )
     logger.info("curated store version %s", report.store_version)
     return report
+
+
+@task(name="build feature table", cache_policy=NO_CACHE)
+def features_task(store: Path, as_of: datetime, out: Path, settings: FeatureSettings) -> int:
+    """Write the feature table for one cutoff; returns its number of rows."""
+    return len(write_features(store, as_utc(as_of), out, settings))
+
+
+@flow(name="features")
+def features_flow(store: Path, as_of: datetime, out: Path, settings: FeatureSettings) -> Path:
+    """Write the point-in-time feature table of the eligible customers for one cutoff."""
+    rows = features_task(store, as_of, out, settings)
+    get_run_logger().info("%d customers as of %s -> %s", rows, as_of, out)
+    return out
 
 
 @flow(name="pipeline")

@@ -7,6 +7,7 @@ descriptions in the registry.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -18,8 +19,13 @@ def _age_days(times: pd.Series, cutoff: pd.Timestamp) -> pd.Series:
     return (cutoff - times).dt.total_seconds() / 86400
 
 
+@cache
+def _valences() -> dict[str, float]:
+    return dict(zip(lexicon()["token"], lexicon()["valence"], strict=True))
+
+
 def comment_sentiment(text: str) -> float:
-    valence = dict(zip(lexicon()["token"], lexicon()["valence"], strict=True))
+    valence = _valences()
     words = re.split(r"[^a-z']+", text.lower())
     total = 0.0
     for i, word in enumerate(words):
@@ -104,10 +110,10 @@ def reference_features(
     out["last_nps"] = agg(nps, "score", "last")
     out["days_since_last_nps"] = agg(nps, "age", "min")
     out["mean_nps"] = agg(nps, "score", "mean")
+    last_two = nps.groupby("customer_id").tail(2).groupby("customer_id")["score"]
+    pairs = last_two.agg(["first", "last", "size"])
     out["nps_change"] = (
-        nps.groupby("customer_id")["score"]
-        .apply(lambda x: x.iloc[-1] - x.iloc[-2] if len(x) > 1 else np.nan)
-        .reindex(out.index)
+        (pairs["last"] - pairs["first"]).where(pairs["size"] == 2).reindex(out.index)
     )
     out["is_promoter"] = (out["last_nps"] >= 9).astype(int)
     out["is_detractor"] = (out["last_nps"] <= 6).astype(int)

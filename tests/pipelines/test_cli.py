@@ -75,3 +75,14 @@ def test_internal_failure_exits_1(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
 
     monkeypatch.setattr("pipelines.cli.ingest", broken)
     assert main(["ingest", "--source", str(tmp_path), "--store", str(tmp_path / "s")]) == 1
+
+
+def test_features_command_writes_one_cutoff(world: Path, tmp_path: Path) -> None:
+    store, out = tmp_path / "store", tmp_path / "features.parquet"
+    assert main(["ingest", "--source", str(world), "--store", str(store)]) == 0
+    assert (
+        main(["features", "--store", str(store), "--as-of", "2026-05-01", "--out", str(out)]) == 0
+    )
+    table = pd.read_parquet(out)
+    assert table["cutoff"].eq(pd.Timestamp("2026-05-01T00:00:00Z")).all()
+    assert table["customer_id"].is_unique and len(table) > 50

@@ -1,0 +1,77 @@
+"""Feature-build time and peak memory, against the plain-pandas reference on the same data.
+
+    python -m benchmarks.bench_features --customers 1000000 --training-customers 100000
+
+Uses the stores that `benchmarks.bench_ingest` leaves in data/bench/store-<N>.
+Targets (2 cores): one cutoff over 1,000,000 customers under 15 s and 2 GiB; a
+12-cutoff training set over 100,000 customers under 30 s. The ratio to the reference,
+measured in the same run, is the figure that holds on a noisy machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from pathlib import Path
+
+import pandas as pd
+
+from benchmarks.measure import measure
+from features.build import build_features
+from features.contracts import TABLE_NAMES
+from features.source import open_store
+from features.store import read_table
+from models.dataset import build_training_set
+from tests.features.reference import reference_features
+
+BENCH = Path("data/bench")
+CUTOFF = pd.Timestamp("2026-07-01T00:00:00Z")
+
+
+def sql_features(store: Path) -> None:
+    """The measured work: the DuckDB feature build for one cutoff."""
+    build_features(open_store(store), [CUTOFF])
+
+
+def pandas_features(store: Path) -> None:
+    """The reference work: the plain-pandas feature build for one cutoff."""
+    reference_features({name: read_table(store, name) for name in TABLE_NAMES}, CUTOFF)
+
+
+def training_set(store: Path) -> None:
+    """The measured work: a 12-cutoff time-split training set."""
+    build_training_set(open_store(store))
+
+
+def _runs(work: object, store: Path, repeat: int) -> tuple[float, float, str]:
+    results = [measure(work, store) for _ in range(repeat)]  # type: ignore[arg-type]
+    seconds = [s for s, _ in results]
+    runs = " ".join(f"{s:.1f}" for s in seconds)
+    return statistics.median(seconds), max(p for _, p in results), runs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--training-customers", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    store = BENCH / f"store-{args.customers}"
+    sql_s, sql_peak, sql_runs = _runs(sql_features, store, args.repeat)
+    print(
+        f"features, 1 cutoff, {args.customers:,} customers (DuckDB): median {sql_s:.1f} s "
+        f"[{sql_runs}], peak {sql_peak:.2f} GiB"
+    )
+    ref_s, ref_peak, _ = _runs(pandas_features, store, 1)
+    print(
+        f"same with the plain-pandas reference: {ref_s:.1f} s, peak {ref_peak:.2f} GiB; "
+        f"DuckDB is {ref_s / sql_s:.1f}x faster, {ref_peak / sql_peak:.1f}x less memory"
+    )
+    train_store = BENCH / f"store-{args.training_customers}"
+    ts_s, ts_peak, ts_runs = _runs(training_set, train_store, args.repeat)
+    print(f"training set, 12+2 cutoffs, {args.training_customers:,} customers: median "
+          f"{ts_s:.1f} s [{ts_runs}], peak {ts_peak:.2f} GiB")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
