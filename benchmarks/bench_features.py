@@ -2,7 +2,9 @@
 
     python -m benchmarks.bench_features --customers 1000000 --training-customers 100000
 
-Uses the stores that `benchmarks.bench_ingest` leaves in data/bench/store-<N>.
+Uses the stores that `benchmarks.bench_ingest` leaves in data/bench/store-<N>. The
+plain-pandas reference runs on the --reference-customers store (it needs the whole
+world in memory), next to DuckDB on the same store.
 Targets (2 cores): one cutoff over 1,000,000 customers under 15 s and 2 GiB; a
 12-cutoff training set over 100,000 customers under 30 s. The ratio to the reference,
 measured in the same run, is the figure that holds on a noisy machine.
@@ -14,6 +16,7 @@ import argparse
 import statistics
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from benchmarks.measure import measure
@@ -28,9 +31,15 @@ BENCH = Path("data/bench")
 CUTOFF = pd.Timestamp("2026-07-01T00:00:00Z")
 
 
+def _quiet_store(store: Path) -> duckdb.DuckDBPyConnection:
+    connection = open_store(store)
+    connection.execute("SET enable_progress_bar = false")
+    return connection
+
+
 def sql_features(store: Path) -> None:
     """The measured work: the DuckDB feature build for one cutoff."""
-    build_features(open_store(store), [CUTOFF])
+    build_features(_quiet_store(store), [CUTOFF])
 
 
 def pandas_features(store: Path) -> None:
@@ -40,7 +49,7 @@ def pandas_features(store: Path) -> None:
 
 def training_set(store: Path) -> None:
     """The measured work: a 12-cutoff time-split training set."""
-    build_training_set(open_store(store))
+    build_training_set(_quiet_store(store))
 
 
 def _runs(work: object, store: Path, repeat: int) -> tuple[float, float, str]:
@@ -54,6 +63,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--training-customers", type=int, default=100_000)
+    parser.add_argument("--reference-customers", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     store = BENCH / f"store-{args.customers}"
@@ -62,10 +72,15 @@ def main() -> None:
         f"features, 1 cutoff, {args.customers:,} customers (DuckDB): median {sql_s:.1f} s "
         f"[{sql_runs}], peak {sql_peak:.2f} GiB"
     )
-    ref_s, ref_peak, _ = _runs(pandas_features, store, 1)
+    # The reference holds every table in memory at once (about 18 GiB at 1M customers),
+    # so the ratio is measured on a smaller store, both builds in this process's run.
+    reference_store = BENCH / f"store-{args.reference_customers}"
+    small_s, small_peak, _ = _runs(sql_features, reference_store, args.repeat)
+    ref_s, ref_peak, _ = _runs(pandas_features, reference_store, 1)
     print(
-        f"same with the plain-pandas reference: {ref_s:.1f} s, peak {ref_peak:.2f} GiB; "
-        f"DuckDB is {ref_s / sql_s:.1f}x faster, {ref_peak / sql_peak:.1f}x less memory"
+        f"{args.reference_customers:,} customers: DuckDB {small_s:.1f} s, {small_peak:.2f} GiB; "
+        f"plain-pandas reference {ref_s:.1f} s, {ref_peak:.2f} GiB; DuckDB is "
+        f"{ref_s / small_s:.1f}x faster with {ref_peak / small_peak:.1f}x less memory"
     )
     train_store = BENCH / f"store-{args.training_customers}"
     ts_s, ts_peak, ts_runs = _runs(training_set, train_store, args.repeat)

@@ -13,6 +13,8 @@ from typing import Literal
 
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow as arrow
+import pyarrow.compute as pc
 
 ColumnKind = Literal["id", "text", "timestamp", "number", "integer", "boolean"]
 
@@ -219,8 +221,19 @@ def build_schema(
     """
     per_column = _column_checks(table, as_of)
     if known_customers is not None and table.name != "customers":
+        # Arrow's hash lookup: pandas' isin on string arrays copies the set into Python
+        # objects on every call, which dominates ingestion at a million customers.
+        known = arrow.array(known_customers, type=arrow.string())
         per_column.setdefault("customer_id", []).append(
-            _rule("unknown_customer", lambda s: s.isin(known_customers))
+            _rule(
+                "unknown_customer",
+                lambda s: pd.Series(
+                    pc.is_in(arrow.array(s, type=arrow.string()), value_set=known).to_numpy(
+                        zero_copy_only=False
+                    ),
+                    index=s.index,
+                ),
+            )
         )
     columns = {
         column.name: pa.Column(

@@ -12,6 +12,8 @@ before the cutoff are joined). Derived features are computed from other features
 
 from __future__ import annotations
 
+import hashlib
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -419,6 +421,48 @@ HELPERS: dict[Family, dict[str, str]] = {
 }
 
 FEATURE_NAMES: tuple[str, ...] = tuple(feature.name for feature in FEATURES)
+
+# Phrases for values the feature's own phrase cannot express: a missing value (no
+# history in the family) or 0 for a yes/no feature.
+OTHERWISE_PHRASES: dict[str, str] = {
+    "acquired_by_referral": "did not come to us through a referral",
+    "open_urgent_tickets": "no urgent ticket open",
+    "is_promoter": "latest NPS is not a promoter score",
+    "is_detractor": "latest NPS is not a detractor score",
+    "avg_order_value_365d": "no orders this year",
+    "days_since_last_order": "no orders yet",
+    "return_share_365d": "no orders this year",
+    "discount_share_365d": "no orders this year",
+    "hours_to_resolve_365d": "no resolved tickets this year",
+    "ticket_csat_365d": "no support rating this year",
+    "days_since_last_ticket": "never contacted support",
+    "last_nps": "never answered an NPS survey",
+    "days_since_last_nps": "never answered an NPS survey",
+    "mean_nps": "never answered an NPS survey",
+    "nps_change": "fewer than two NPS answers",
+    "last_csat": "never answered a CSAT survey",
+    "last_ces": "never answered an effort survey",
+    "comment_sentiment_365d": "no comments this year",
+    "days_since_last_advocacy": "no advocacy so far",
+    "mean_review_rating": "no reviews so far",
+}
+YES_NO_FEATURES = frozenset(
+    {"acquired_by_referral", "open_urgent_tickets", "is_promoter", "is_detractor"}
+)
+
+
+def describe(name: str, value: float) -> str:
+    """The plain-language phrase for a feature's value, e.g. "gave NPS 10"."""
+    if math.isnan(value) or (name in YES_NO_FEATURES and value == 0):
+        return OTHERWISE_PHRASES[name]
+    return feature(name).phrase.format(value=value)
+
+
+# Changes whenever a feature is added, removed or computed differently; a model records
+# the version it was trained on.
+FEATURE_SET_VERSION = hashlib.sha256(
+    "\n".join(f"{f.name}:{f.dtype}:{f.sql}:{f.missing}" for f in FEATURES).encode()
+).hexdigest()[:12]
 
 
 def feature(name: str) -> Feature:

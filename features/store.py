@@ -112,12 +112,27 @@ def read_table(root: Path, table: str, columns: list[str] | None = None) -> pd.D
     return pd.read_parquet(table_path(root, table), columns=columns)
 
 
-def write_parquet_atomically(frame: pd.DataFrame, path: Path) -> None:
-    """Write `frame` to `path` so that readers see the old file or the new one, never half."""
+def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
+    """Let `write` fill a temporary file, then move it to `path` in one step.
+
+    Readers see the old file or the new one, never half of one.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.partial")
     try:
-        frame.to_parquet(partial, index=False, compression="zstd")
+        write(partial)
         partial.replace(path)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def write_parquet_atomically(frame: pd.DataFrame, path: Path) -> None:
+    """Write `frame` to `path` as Parquet, atomically."""
+    write_atomically(
+        path, lambda partial: frame.to_parquet(partial, index=False, compression="zstd")
+    )
+
+
+def write_text_atomically(text: str, path: Path) -> None:
+    """Write `text` to `path` as UTF-8, atomically."""
+    write_atomically(path, lambda partial: partial.write_text(text, encoding="utf-8"))

@@ -6,6 +6,7 @@ no traceback), 1 on an internal failure.
 
 from __future__ import annotations
 
+import json
 import sys
 import traceback
 from collections.abc import Sequence
@@ -13,6 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
+import mlflow
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -23,6 +26,10 @@ from features.clock import as_utc
 from features.errors import UserError
 from features.generator import Messiness, generate_world
 from features.ingest import IngestReport, ingest
+from models.outputs import MANIFEST
+from models.registry import promote
+from models.tracking import ModelQualityError, TrainingRun, configure_tracking
+from models.training_run import train_and_register
 from pipelines.config import load_config, with_overrides
 
 app = typer.Typer(
@@ -136,11 +143,114 @@ def features_command(
 
 
 @app.command()
+def train(
+    store: Annotated[Path | None, typer.Option(help="Curated store folder.")] = None,
+    truth: Annotated[
+        Path | None,
+        typer.Option(help="Ground truth of a generated world, for oracle metrics."),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Train, evaluate against baselines, log to MLflow and register the model."""
+    settings = load_config(config)
+    train_settings = with_overrides(settings.train, truth=truth)
+    with console.status("Building the training set and training"):
+        run = train_and_register(
+            store or settings.ingest.store,
+            train_settings.out,
+            settings.features,
+            settings.label,
+            settings.training_set,
+            train_settings,
+            settings.tracking,
+            settings.model_dump(mode="json"),
+        )
+    print_training_run(run)
+
+
+def print_training_run(run: TrainingRun) -> None:
+    """The registry decision and where the run and the model card are."""
+    console.print(f"MLflow run {run.run_id}: model version {run.version} -> {run.decision.alias}")
+    console.print(f"  {run.decision.reason}")
+    console.print(f"  tracking store: {mlflow.get_tracking_uri()}")
+
+
+@app.command(name="promote")
+def promote_command(
+    version: Annotated[str, typer.Argument(help="Registered model version to make champion.")],
+    config: ConfigOption = None,
+) -> None:
+    """Make a registered model version the champion, overriding the automatic decision."""
+    configure_tracking(load_config(config).tracking)
+    console.print(promote(version))
+
+
+@app.command()
+def score(
+    store: Annotated[Path | None, typer.Option(help="Curated store folder.")] = None,
+    as_of: Annotated[
+        datetime | None, typer.Option(help="Score as of this moment [default: now].")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for scoring runs.")] = None,
+    model_version: Annotated[
+        str | None,
+        typer.Option(help="Registry alias or version to score with [default: champion]."),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Score every eligible customer into a ranked list with segments and reasons."""
+    from pipelines.flows import run_score_flow
+
+    settings = load_config(config)
+    settings = settings.model_copy(
+        update={
+            "ingest": with_overrides(settings.ingest, store=store),
+            "scoring": with_overrides(settings.scoring, out=out, model=model_version),
+        }
+    )
+    configure_tracking(settings.tracking)
+    print_scoring_run(run_score_flow(settings, as_utc(as_of)))
+
+
+def print_scoring_run(folder: Path, rows: int = 10) -> None:
+    """The top of the list, the segment counts, and where the files are."""
+    manifest = json.loads((folder / MANIFEST).read_text())
+    ranked = pd.read_parquet(folder / "ranked_list.parquet").head(rows)
+    top = Table(
+        "rank",
+        "customer",
+        "probability",
+        "segment",
+        "program",
+        "first reason",
+        title=f"Top {rows} advocates as of {manifest['as_of']} "
+        f"(model version {manifest['model_version']})",
+    )
+    for row in ranked.itertuples():
+        top.add_row(
+            str(row.rank),
+            row.customer_id,
+            f"{row.probability:.3f}",
+            row.segment,
+            row.suggested_program,
+            row.reason_1,
+        )
+    console.print(top)
+    counts = Table("segment", "customers", "contactable")
+    for name, numbers in manifest["segments"].items():
+        counts.add_row(name, f"{numbers['customers']:,}", f"{numbers['contactable']:,}")
+    console.print(counts)
+    console.print(f"Ranked list (Parquet, CSV, XLSX), segment files and report.html in {folder}")
+
+
+@app.command()
 def demo(config: ConfigOption = None) -> None:
-    """Generate a sample world and run the pipeline on it."""
+    """Generate a sample world and run the whole pipeline on it."""
     from pipelines.flows import demo_flow
 
-    demo_flow(load_config(config))
+    settings = load_config(config)
+    configure_tracking(settings.tracking)
+    print_scoring_run(demo_flow(settings))
 
 
 def _progress() -> Progress:
@@ -162,6 +272,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as error:
         errors.print(f"[bold red]error:[/] {error}", highlight=False)
         return 2
+    except ModelQualityError as error:
+        errors.print(f"[bold red]model rejected:[/] {error}", highlight=False)
+        return 1
     except Exception:
         errors.print("[bold red]internal error[/] (please report it with the text below):")
         errors.print(traceback.format_exc(), highlight=False, markup=False)

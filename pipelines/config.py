@@ -14,6 +14,9 @@ from features.generator import GeneratorSettings
 from features.ingest import IngestSettings
 from features.labels import LabelSettings
 from models.dataset import TrainingSetSettings
+from models.scoring import ScoringSettings
+from models.tracking import TrackingSettings
+from models.train import TrainSettings
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "advocacy.yaml"
 
@@ -32,6 +35,12 @@ class FeaturesSection(FeatureSettings):
     out: Path = Path("data/features")
 
 
+class TrainSection(TrainSettings):
+    """Training settings plus where `advocacy train` writes model cards."""
+
+    out: Path = Path("data/training")
+
+
 class AppConfig(BaseModel):
     """The whole configuration, one section per command."""
 
@@ -42,6 +51,9 @@ class AppConfig(BaseModel):
     features: FeaturesSection = FeaturesSection()
     label: LabelSettings = LabelSettings()
     training_set: TrainingSetSettings = TrainingSetSettings()
+    train: TrainSection = TrainSection()
+    tracking: TrackingSettings = TrackingSettings()
+    scoring: ScoringSettings
 
 
 def describe_errors(error: ValidationError) -> str:

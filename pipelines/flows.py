@@ -7,16 +7,25 @@ local one; set PREFECT_API_URL to use a real server.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+from prefect_dask import DaskTaskRunner
 
 from features.build import FeatureSettings, write_features
 from features.clock import as_utc
 from features.generator import WorldSummary, generate_world
 from features.ingest import IngestReport, IngestSettings, ingest
+from models.outputs import abandon_run, begin_run, complete_run, run_name
+from models.scoring import ScoringSettings
+from models.scoring_run import ScoringPlan, finish_scoring, prepare_scoring, score_slice
+from models.tracking import TrainingRun
+from models.training_run import train_and_register
 from pipelines.config import AppConfig, GenerateSection, with_overrides
 
 
@@ -64,15 +73,127 @@ def features_flow(store: Path, as_of: datetime, out: Path, settings: FeatureSett
     return out
 
 
+@task(name="train, evaluate and register", cache_policy=NO_CACHE)
+def train_task(config: AppConfig) -> TrainingRun:
+    """Train on the curated store, log the run to MLflow and register the model."""
+    return train_and_register(
+        config.ingest.store,
+        config.train.out,
+        config.features,
+        config.label,
+        config.training_set,
+        config.train,
+        config.tracking,
+        config.model_dump(mode="json"),
+    )
+
+
+@flow(name="train")
+def train_flow(config: AppConfig) -> TrainingRun:
+    """Train the advocacy-propensity model, compare it with the baselines, register it."""
+    run = train_task(config)
+    get_run_logger().info(
+        "MLflow run %s: version %s -> %s (%s)",
+        run.run_id,
+        run.version,
+        run.decision.alias,
+        run.decision.reason,
+    )
+    return run
+
+
+@task(name="check request and build features", cache_policy=NO_CACHE)
+def prepare_scoring_task(
+    config: AppConfig, as_of: datetime, model: str, folder: Path
+) -> ScoringPlan:
+    """Resolve the model and write the feature table into the run folder."""
+    return prepare_scoring(
+        config.ingest.store, as_utc(as_of), model, config.scoring, config.features, folder
+    )
+
+
+@task(name="score partition", cache_policy=NO_CACHE)
+def score_partition_task(plan: ScoringPlan, index: int) -> Path:
+    """Probabilities and SHAP reasons for one partition of customers."""
+    return score_slice(plan, index)
+
+
+@task(name="rank and write outputs", cache_policy=NO_CACHE)
+def finish_scoring_task(
+    plan: ScoringPlan,
+    parts: list[Path],
+    config: AppConfig,
+    as_of: datetime,
+    folder: Path,
+    seconds: float,
+) -> dict[str, Any]:
+    """Rank, segment, and write the list, segment files, manifest and report."""
+    return finish_scoring(
+        plan, parts, config.ingest.store, as_utc(as_of), config.scoring, folder, seconds
+    )
+
+
+@flow(name="score")
+def score_flow(config: AppConfig, as_of: datetime, model: str | None = None) -> Path:
+    """Score every eligible customer into a new run folder; `latest` moves when it is done.
+
+    Partitions run as parallel tasks on the flow's task runner (see `run_score_flow`).
+    """
+    folder = begin_run(config.scoring.out)
+    try:
+        plan = prepare_scoring_task(config, as_of, model or config.scoring.model, folder)
+        started = time.perf_counter()
+        futures = [score_partition_task.submit(plan, i) for i in range(len(plan.partitions))]
+        parts = [future.result() for future in futures]
+        seconds = time.perf_counter() - started
+        manifest = finish_scoring_task(plan, parts, config, as_of, folder, seconds)
+        final = complete_run(folder, run_name(as_utc(as_of), plan.model_version))
+    except BaseException:
+        abandon_run(folder)
+        raise
+    get_run_logger().info(
+        "%d customers scored with version %s -> %s; segments %s",
+        manifest["customers"],
+        plan.model_version,
+        final,
+        {name: counts["customers"] for name, counts in manifest["segments"].items()},
+    )
+    return final
+
+
+def task_runner(settings: ScoringSettings) -> TaskRunner[Any]:
+    """Threads on this machine by default; a Dask cluster when configured."""
+    if settings.task_runner == "dask":
+        if settings.dask_address:
+            return DaskTaskRunner(address=settings.dask_address)
+        return DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1})
+    return ThreadPoolTaskRunner(max_workers=1)
+
+
+def run_score_flow(config: AppConfig, as_of: datetime, model: str | None = None) -> Path:
+    """Run the score flow on the configured task runner."""
+    return score_flow.with_options(task_runner=task_runner(config.scoring))(config, as_of, model)
+
+
 @flow(name="pipeline")
-def pipeline_flow(config: AppConfig) -> IngestReport:
-    """Run the pipeline's stages in order on the configured sources."""
-    return ingest_flow(config.ingest)
+def pipeline_flow(config: AppConfig, as_of: datetime | None = None) -> Path:
+    """Ingest, train and score in order; returns the scoring run's folder."""
+    ingest_flow(config.ingest)
+    train_flow(config)
+    return run_score_flow(config, as_utc(as_of))
 
 
 @flow(name="demo")
-def demo_flow(config: AppConfig) -> IngestReport:
-    """Generate the sample world, then run the pipeline on it."""
+def demo_flow(config: AppConfig) -> Path:
+    """Generate the sample world and run the whole pipeline on it, with oracle metrics.
+
+    Scores as of the end of the generated history (the sample world does not reach today).
+    """
     world = generate_task(config.generate)
-    ingest_settings = with_overrides(config.ingest, source=world.out)
-    return pipeline_flow(config.model_copy(update={"ingest": ingest_settings}))
+    demo_config = config.model_copy(
+        update={
+            "ingest": with_overrides(config.ingest, source=world.out),
+            "train": with_overrides(config.train, truth=world.out / "truth" / "propensity.parquet"),
+        }
+    )
+    return pipeline_flow(demo_config, as_utc(config.generate.end))

@@ -50,7 +50,10 @@ PRE_SPAN_YEARS = 3.0
 SIGNUP_GROWTH = 2.0
 
 # Advocacy: weekly hazard = base x exp(coefficients . (satisfaction, log reach, value
-# latent, log(1 + recent orders), recent good ticket, recent promoter answer)).
+# latent, log(1 + recent orders), recent good ticket, recent promoter answer)), where
+# reach and recent orders count only as far as the customer is satisfied: an unhappy
+# customer with a large audience or many orders does not advocate for that.
+SATISFACTION_GATE_SLOPE = 2.0  # gate = sigmoid(slope x satisfaction)
 ADVOCACY_BASE = np.array([0.00070, 0.00105, 0.00023, 0.000035, 0.000045, 0.00200, 0.00120])
 ADVOCACY_COEFFICIENTS = np.array(
     [
@@ -262,13 +265,14 @@ class _Chunk:
         # Only customers taking part this week have a hazard; the rest stay at zero.
         part = np.flatnonzero(active)
         level = satisfaction[part]
+        gate = _sigmoid(SATISFACTION_GATE_SLOPE * level)
         # Each driver saturates, so no customer advocates without bound.
         drivers = np.stack(
             [
                 DRIVER_LIMIT * np.tanh(level / DRIVER_LIMIT),
-                np.clip(self.log_reach[part], -DRIVER_LIMIT, DRIVER_LIMIT),
+                gate * np.clip(self.log_reach[part], -DRIVER_LIMIT, DRIVER_LIMIT),
                 np.clip(self.latent[part, VALUE], -DRIVER_LIMIT, DRIVER_LIMIT),
-                np.log1p(self.recent_orders[part]),
+                gate * np.log1p(self.recent_orders[part]),
                 np.minimum(self.good_ticket[part], MEMORY_LIMIT),
                 np.minimum(self.promoter[part], MEMORY_LIMIT),
             ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -9,28 +10,65 @@ import pandas as pd
 import pytest
 
 from features.build import FeatureSettings
+from features.clock import as_utc
 from features.generator import GeneratorSettings, generate_world
 from features.ingest import IngestSettings
 from features.registry import FEATURE_NAMES
-from features.store import current_version, read_table
+from models.outputs import latest_run
+from models.tracking import configure_tracking
 from pipelines.config import load_config, with_overrides
-from pipelines.flows import demo_flow, features_flow, ingest_flow
+from pipelines.flows import demo_flow, features_flow, ingest_flow, run_score_flow
 
 
 @pytest.mark.usefixtures("prefect_api")
-def test_demo_flow_generates_and_ingests(tmp_path: Path) -> None:
-    config = load_config()
+def test_demo_pipeline_dask_scoring_and_a_failed_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = load_config()  # the demo's own world: 20,000 customers
     config = config.model_copy(
         update={
-            "generate": with_overrides(config.generate, customers=400, out=tmp_path / "world"),
+            "generate": with_overrides(config.generate, out=tmp_path / "world"),
             "ingest": with_overrides(config.ingest, store=tmp_path / "store"),
+            "train": with_overrides(config.train, out=tmp_path / "training"),
+            "tracking": with_overrides(config.tracking, artifacts=tmp_path / "artifacts"),
+            "scoring": with_overrides(config.scoring, out=tmp_path / "scores", partitions=3),
         }
     )
-    report = demo_flow(config)
-    assert report.store_version == current_version(tmp_path / "store")
-    assert len(read_table(tmp_path / "store", "customers")) == 400
-    again = ingest_flow(with_overrides(config.ingest, source=tmp_path / "world"))
-    assert again.store_version == report.store_version
+    configure_tracking(config.tracking)
+    folder = demo_flow(config)
+    assert folder == latest_run(tmp_path / "scores")
+    assert (tmp_path / "training" / "version-1" / "model_card.md").exists()
+    local = pd.read_parquet(folder / "ranked_list.parquet")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["model_version"] == "1" and manifest["customers"] == len(local)
+    assert sum(s["customers"] for s in manifest["segments"].values()) == len(local)
+    for name in ("ranked_list.csv", "ranked_list.xlsx", "report.html", "segments/champion.csv"):
+        assert (folder / name).stat().st_size > 0, name
+    assert not (folder / "work").exists()
+
+    # The same flow on a local Dask cluster gives the same list.
+    as_of = as_utc(config.generate.end)
+    on_dask = config.model_copy(
+        update={"scoring": with_overrides(config.scoring, task_runner="dask")}
+    )
+    dask_folder = run_score_flow(on_dask, as_of)
+    assert dask_folder != folder and latest_run(tmp_path / "scores") == dask_folder
+    pd.testing.assert_frame_equal(pd.read_parquet(dask_folder / "ranked_list.parquet"), local)
+
+    # A run that fails while writing leaves the previous outputs as they were.
+    before = (dask_folder / "ranked_list.csv").read_bytes()
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr("models.scoring_run.write_xlsx", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        run_score_flow(config, as_of)
+    assert latest_run(tmp_path / "scores") == dask_folder
+    assert (dask_folder / "ranked_list.csv").read_bytes() == before
+    assert sorted(p.name for p in (tmp_path / "scores").iterdir()) == sorted(
+        ["latest", folder.name, dask_folder.name]
+    )
 
 
 @pytest.mark.usefixtures("prefect_api")

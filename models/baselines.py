@@ -1,0 +1,66 @@
+"""The rankings a marketer would use without this model; the model must beat all of them.
+
+- `last NPS >= 9`: ask the promoters.
+- `RFM`: the classic recency, frequency and monetary quintile score.
+- `logistic regression`: a linear model on the same features, with imputation and scaling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+RFM_COLUMNS = {"days_since_last_order": False, "orders_365d": True, "revenue_365d": True}
+"""RFM inputs -> whether a larger value is better."""
+
+
+def last_nps_score(rows: pd.DataFrame) -> pd.Series:
+    """1 for customers whose latest NPS answer was 9 or 10, else 0."""
+    return (rows["last_nps"] >= 9).astype("float64").fillna(0.0)
+
+
+def rfm_score(rows: pd.DataFrame) -> pd.Series:
+    """Sum of the recency, frequency and monetary quintiles (3 to 15) within `rows`.
+
+    Customers without an order get the lowest recency quintile.
+    """
+    total = pd.Series(0.0, index=rows.index)
+    for column, larger_is_better in RFM_COLUMNS.items():
+        rank = rows[column].rank(pct=True, ascending=larger_is_better, na_option="keep")
+        total += np.ceil(rank.fillna(0.0) * 5).clip(lower=1)
+    return total
+
+
+def fit_logistic_regression(
+    rows: pd.DataFrame, label: pd.Series, features: Sequence[str], seed: int
+) -> Pipeline:
+    """Logistic regression on the model's features; missing values imputed and flagged."""
+    pipeline = make_pipeline(
+        SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+        StandardScaler(),
+        LogisticRegression(max_iter=2000, random_state=seed),
+    )
+    return pipeline.fit(rows[list(features)].to_numpy("float64"), label.to_numpy())
+
+
+def baseline_scores(
+    train: pd.DataFrame, label: pd.Series, features: Sequence[str], seed: int
+) -> dict[str, Callable[[pd.DataFrame], pd.Series]]:
+    """Each baseline as a function from feature rows to scores (higher: more likely)."""
+    logistic = fit_logistic_regression(train, label, features, seed)
+
+    def logistic_score(rows: pd.DataFrame) -> pd.Series:
+        values = rows[list(features)].to_numpy("float64")
+        return pd.Series(logistic.predict_proba(values)[:, 1], index=rows.index)
+
+    return {
+        "last_nps_9_or_10": last_nps_score,
+        "rfm": rfm_score,
+        "logistic_regression": logistic_score,
+    }

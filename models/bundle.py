@@ -1,0 +1,97 @@
+"""The registered model: everything scoring needs, loaded as one thing.
+
+`AdvocacyModel` holds the LightGBM booster, the probability calibrator, the feature
+list and the version of the feature registry it was trained on. As an MLflow pyfunc
+model its `predict` returns calibrated probabilities; scoring also uses `raw_score`
+and `contributions` (exact TreeSHAP values in log-odds, which add up to `raw_score`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import lightgbm as lgb
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from mlflow.pyfunc import PythonModel
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+
+from features.errors import UserError
+
+CalibrationMethod = Literal["isotonic", "platt"]
+
+
+@dataclass
+class Calibrator:
+    """Maps the booster's raw score (log-odds) to a calibrated probability.
+
+    Both methods are monotone, so calibration never reorders customers.
+    """
+
+    method: CalibrationMethod
+    fitted: IsotonicRegression | LogisticRegression | None = None
+
+    def fit(self, raw: npt.NDArray[np.float64], label: npt.NDArray[np.int64]) -> Calibrator:
+        """Fit on held-out raw scores and their labels."""
+        if self.method == "isotonic":
+            self.fitted = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
+            self.fitted.fit(raw, label)
+        else:
+            self.fitted = LogisticRegression(C=1e6).fit(raw.reshape(-1, 1), label)
+        return self
+
+    def probability(self, raw: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Calibrated probabilities for raw scores."""
+        if isinstance(self.fitted, IsotonicRegression):
+            return np.asarray(self.fitted.predict(raw), dtype="float64")
+        if isinstance(self.fitted, LogisticRegression):
+            return np.asarray(self.fitted.predict_proba(raw.reshape(-1, 1))[:, 1])
+        raise RuntimeError("calibrator used before it was fitted")
+
+
+class AdvocacyModel(PythonModel):
+    """Booster, calibrator and feature list of one trained advocacy-propensity model."""
+
+    def __init__(
+        self,
+        booster: lgb.Booster,
+        calibrator: Calibrator,
+        features: list[str],
+        feature_set_version: str,
+    ) -> None:
+        self.booster = booster
+        self.calibrator = calibrator
+        self.features = features
+        self.feature_set_version = feature_set_version
+
+    def matrix(self, rows: pd.DataFrame) -> npt.NDArray[np.float64]:
+        """The model's feature columns of `rows`, in training order."""
+        missing = [name for name in self.features if name not in rows.columns]
+        if missing:
+            raise UserError(
+                f"The input lacks {len(missing)} feature(s) the model needs: "
+                f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}. "
+                f"The model was trained on feature set {self.feature_set_version}."
+            )
+        return rows[self.features].to_numpy("float64")
+
+    def raw_score(self, rows: pd.DataFrame) -> npt.NDArray[np.float64]:
+        """The booster's log-odds score."""
+        return np.asarray(self.booster.predict(self.matrix(rows), raw_score=True))
+
+    def probability(self, rows: pd.DataFrame) -> npt.NDArray[np.float64]:
+        """Calibrated probability of advocating within the label horizon."""
+        return self.calibrator.probability(self.raw_score(rows))
+
+    def contributions(self, rows: pd.DataFrame) -> npt.NDArray[np.float64]:
+        """Exact TreeSHAP values per feature, plus the expected value as the last column."""
+        return np.asarray(self.booster.predict(self.matrix(rows), pred_contrib=True))
+
+    def predict(
+        self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> npt.NDArray[np.float64]:
+        """MLflow's entry point: calibrated probabilities."""
+        return self.probability(model_input)

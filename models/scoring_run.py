@@ -1,0 +1,149 @@
+"""The steps of a scoring run, each a plain function that a Prefect task calls.
+
+`prepare_scoring` checks the request and writes the feature table into the run folder,
+`score_slice` scores one partition of it into a file, and `finish_scoring` ranks the
+partitions and writes the list, the per-segment files, the manifest and the report.
+Steps exchange paths, never data frames, so partitions can run in other processes or
+on other machines (a Dask cluster with a shared file system).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from features.build import FeatureSettings, build_features
+from features.source import open_store
+from features.store import current_version, read_table
+from models.bundle import AdvocacyModel
+from models.outputs import slug, write_csv, write_manifest, write_xlsx
+from models.registry import MODEL_NAME, load_model
+from models.report import report_html
+from models.scoring import (
+    ScoringSettings,
+    check_as_of,
+    partition_bounds,
+    rank_customers,
+    score_partition,
+)
+
+FEATURES_FILE = "features.parquet"
+SHAP_SAMPLE_ROWS = 2000
+
+
+@dataclass(frozen=True)
+class ScoringPlan:
+    """What `prepare_scoring` settled: the model version and the partitions to score."""
+
+    model_version: str
+    features: Path
+    partitions: list[tuple[int, int]]
+    seconds: float
+
+
+@lru_cache(maxsize=4)
+def _model(version: str) -> AdvocacyModel:
+    # Loaded once per process and version, however many partitions the process scores.
+    return load_model(version)[0]
+
+
+def prepare_scoring(
+    store: Path,
+    as_of: pd.Timestamp,
+    model: str,
+    settings: ScoringSettings,
+    features: FeatureSettings,
+    folder: Path,
+) -> ScoringPlan:
+    """Resolve the model, check the as-of date, and write the feature table to `folder`."""
+    started = time.perf_counter()
+    loaded, version = load_model(model)
+    connection = open_store(store)
+    check_as_of(connection, as_of, settings.max_data_age_days)
+    table = build_features(connection, [as_of], features)
+    loaded.matrix(table.head(0))  # refuses, with a clear message, features the model lacks
+    work = folder / "work"
+    work.mkdir()
+    table.to_parquet(work / FEATURES_FILE, index=False)
+    return ScoringPlan(
+        model_version=version,
+        features=work / FEATURES_FILE,
+        partitions=partition_bounds(len(table), settings.partitions),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def score_slice(plan: ScoringPlan, index: int) -> Path:
+    """Score partition `index` of the plan into its own Parquet file; returns its path."""
+    start, stop = plan.partitions[index]
+    scored = score_partition(plan.features, start, stop, _model(plan.model_version))
+    path = plan.features.with_name(f"scored-{index:04d}.parquet")
+    scored.to_parquet(path, index=False)
+    return path
+
+
+def finish_scoring(
+    plan: ScoringPlan,
+    parts: list[Path],
+    store: Path,
+    as_of: pd.Timestamp,
+    settings: ScoringSettings,
+    folder: Path,
+    scoring_seconds: float,
+) -> dict[str, Any]:
+    """Rank, segment and write every output file of the run into `folder`; returns the manifest."""
+    started = time.perf_counter()
+    scored = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+    features = pd.read_parquet(plan.features)
+    customers = read_table(store, "customers", ["customer_id", "marketing_opt_in"])
+    contactable = customers.set_index("customer_id")["marketing_opt_in"]
+    ranked = rank_customers(
+        scored, features, contactable, settings.segments, plan.model_version, as_of
+    )
+    ranked.to_parquet(folder / "ranked_list.parquet", index=False)
+    write_csv(ranked, folder / "ranked_list.csv")
+    write_xlsx(ranked, folder / "ranked_list.xlsx")
+    (folder / "segments").mkdir()
+    segments: dict[str, dict[str, int]] = {}
+    for rule in settings.segments.rules:
+        members = ranked[ranked["segment"] == rule.name]
+        outreach = (
+            members[members["contactable"]] if settings.outreach_contactable_only else members
+        )
+        write_csv(outreach, folder / "segments" / f"{slug(rule.name)}.csv")
+        segments[rule.name] = {
+            "customers": len(members),
+            "contactable": int(members["contactable"].sum()),
+        }
+    manifest = {
+        "model_name": MODEL_NAME,
+        "model_version": plan.model_version,
+        "as_of": as_of.isoformat(),
+        "customers": len(ranked),
+        "segments": segments,
+        "input_store": str(store),
+        "input_fingerprint": current_version(store).name,
+        "partitions": len(plan.partitions),
+        "outreach_contactable_only": settings.outreach_contactable_only,
+        "seconds": {
+            "features": round(plan.seconds, 2),
+            "scoring_and_reasons": round(scoring_seconds, 2),
+            "ranking_and_files": round(time.perf_counter() - started, 2),
+        },
+    }
+    model = _model(plan.model_version)
+    sample = features.sample(min(SHAP_SAMPLE_ROWS, len(features)), random_state=0)
+    (folder / "report.html").write_text(
+        report_html(ranked, manifest, model.contributions(sample), sample, model.features),
+        encoding="utf-8",
+    )
+    write_manifest(folder, manifest)
+    for path in (*parts, plan.features):
+        path.unlink()
+    plan.features.parent.rmdir()
+    return manifest

@@ -1,0 +1,50 @@
+"""Generated worlds, ingested once per test session, shared by the model tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from features.generator import GeneratorSettings, generate_world
+from features.ingest import IngestSettings, ingest
+from features.source import open_store
+from models.dataset import TrainingSet, build_training_set
+
+
+@dataclass(frozen=True)
+class World:
+    """A generated world: its source folder, curated store, ground truth and training set."""
+
+    source: Path
+    store: Path
+    truth: Path
+    parts: TrainingSet
+
+
+def _world(folder: Path, customers: int, seed: int) -> World:
+    generate_world(GeneratorSettings(customers=customers, seed=seed), folder / "world")
+    ingest(
+        IngestSettings(
+            source=folder / "world", store=folder / "store", as_of="2026-11-01T00:00:00Z"
+        )
+    )
+    return World(
+        source=folder / "world",
+        store=folder / "store",
+        truth=folder / "world" / "truth" / "propensity.parquet",
+        parts=build_training_set(open_store(folder / "store")),
+    )
+
+
+@pytest.fixture(scope="session")
+def small_world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    """3,000 customers: enough advocates per cutoff for stable comparisons."""
+    return _world(tmp_path_factory.mktemp("small"), customers=3000, seed=11)
+
+
+@pytest.fixture(scope="session")
+def medium_world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    """20,000 customers: enough for the model to come close to the oracle."""
+    return _world(tmp_path_factory.mktemp("medium"), customers=20000, seed=12)
