@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from features.build import FeatureSettings, build_features
+from features.registry import FEATURE_NAMES
 from features.source import open_store
 from features.store import current_version, read_table
 from models.bundle import AdvocacyModel
@@ -52,6 +53,20 @@ def _model(version: str) -> AdvocacyModel:
     return load_model(version)[0]
 
 
+def check_request(
+    store: Path, as_of: pd.Timestamp, model: str, settings: ScoringSettings
+) -> tuple[AdvocacyModel, str]:
+    """The model to score with and its version, after refusing requests that cannot work.
+
+    Refused with a message a person can act on: no such model (or no champion yet), an
+    as-of date after the data, a store without the features the model needs.
+    """
+    loaded, version = load_model(model)
+    check_as_of(open_store(store), as_of, settings.max_data_age_days)
+    loaded.matrix(pd.DataFrame(columns=list(FEATURE_NAMES)))
+    return loaded, version
+
+
 def prepare_scoring(
     store: Path,
     as_of: pd.Timestamp,
@@ -62,11 +77,8 @@ def prepare_scoring(
 ) -> ScoringPlan:
     """Resolve the model, check the as-of date, and write the feature table to `folder`."""
     started = time.perf_counter()
-    loaded, version = load_model(model)
-    connection = open_store(store)
-    check_as_of(connection, as_of, settings.max_data_age_days)
-    table = build_features(connection, [as_of], features)
-    loaded.matrix(table.head(0))  # refuses, with a clear message, features the model lacks
+    _, version = check_request(store, as_of, model, settings)
+    table = build_features(open_store(store), [as_of], features)
     work = folder / "work"
     work.mkdir()
     table.to_parquet(work / FEATURES_FILE, index=False)

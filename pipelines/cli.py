@@ -28,6 +28,7 @@ from features.generator import Messiness, generate_world
 from features.ingest import IngestReport, ingest
 from models.outputs import MANIFEST
 from models.registry import promote
+from models.scoring_run import check_request
 from models.tracking import ModelQualityError, TrainingRun, configure_tracking
 from models.training_run import train_and_register
 from pipelines.config import load_config, with_overrides
@@ -209,7 +210,10 @@ def score(
         }
     )
     configure_tracking(settings.tracking)
-    print_scoring_run(run_score_flow(settings, as_utc(as_of)))
+    cutoff = as_utc(as_of)
+    # Refuse an impossible request here, before the flow starts and logs it as a crash.
+    check_request(settings.ingest.store, cutoff, settings.scoring.model, settings.scoring)
+    print_scoring_run(run_score_flow(settings, cutoff))
 
 
 def print_scoring_run(folder: Path, rows: int = 10) -> None:
@@ -270,10 +274,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as done:  # usage errors (2) and --help (0), already printed by Typer
         return done.code if isinstance(done.code, int) else 0
     except UserError as error:
-        errors.print(f"[bold red]error:[/] {error}", highlight=False)
+        errors.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
         return 2
     except ModelQualityError as error:
-        errors.print(f"[bold red]model rejected:[/] {error}", highlight=False)
+        errors.print(f"[bold red]model rejected:[/] {error}", highlight=False, soft_wrap=True)
         return 1
     except Exception:
         errors.print("[bold red]internal error[/] (please report it with the text below):")

@@ -86,3 +86,26 @@ def test_features_command_writes_one_cutoff(world: Path, tmp_path: Path) -> None
     table = pd.read_parquet(out)
     assert table["cutoff"].eq(pd.Timestamp("2026-05-01T00:00:00Z")).all()
     assert table["customer_id"].is_unique and len(table) > 50
+
+
+@pytest.mark.parametrize("command", [["train"], ["score"], ["promote"]])
+def test_help_of_the_model_commands(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*command, "--help"]) == 0
+    assert "Usage" in capsys.readouterr().out
+
+
+def test_scoring_without_a_champion_says_how_to_get_one(
+    world: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "store"
+    assert main(["ingest", "--source", str(world), "--store", str(store)]) == 0
+    status = main(["score", "--store", str(store), "--as-of", "2026-10-01"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "no 'champion'" in err and "advocacy train" in err
+    assert "Traceback" not in err
+
+
+def test_promoting_a_missing_version_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["promote", "5"]) == 2
+    assert "has no version 5" in capsys.readouterr().err
