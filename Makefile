@@ -36,10 +36,12 @@ lint: setup ## Lint, format check and type check
 test: lint ## Lint, type check and run the tests
 	$(VENV)/bin/pytest
 
-bench: setup ## Time generation and ingestion at 100k and 1M customers (slow)
+bench: setup ## Time every stage at 100k and 1M customers (slow; see README)
 	$(VENV)/bin/python -m benchmarks.bench_generate --customers 100000 1000000
 	$(VENV)/bin/python -m benchmarks.bench_ingest --customers 100000 1000000
 	$(VENV)/bin/python -m benchmarks.bench_features --customers 1000000 --training-customers 100000
+	$(VENV)/bin/python -m benchmarks.bench_train --customers 100000
+	$(VENV)/bin/python -m benchmarks.bench_score --customers 1000000 --model-customers 100000
 
 docs: setup ## Regenerate the docs made from code (features/README.md, data contracts)
 	$(VENV)/bin/python -m features.docs

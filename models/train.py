@@ -46,9 +46,9 @@ class BoosterSettings(BaseModel):
 
     num_leaves: int = Field(7, ge=2)
     max_depth: int = 3
-    learning_rate: float = Field(0.03, gt=0)
-    max_rounds: int = Field(1000, gt=0)
-    early_stopping_rounds: int = Field(100, gt=0)
+    learning_rate: float = Field(0.06, gt=0)
+    max_rounds: int = Field(400, gt=0)
+    early_stopping_rounds: int = Field(60, gt=0)
     min_child_samples: int = Field(300, gt=0)
     feature_fraction: float = Field(0.8, gt=0, le=1)
     bagging_fraction: float = Field(0.8, gt=0, le=1)
@@ -195,15 +195,17 @@ def train_model(parts: TrainingSet, settings: TrainSettings) -> TrainingResult:
     """Train, calibrate and evaluate on the time-split training set."""
     features = list(FEATURE_NAMES)
     booster = fit_booster(parts, features, settings.booster, settings.seed)
-    model = AdvocacyModel(booster, Calibrator("platt"), features, FEATURE_SET_VERSION)
-    validation_raw = model.raw_score(parts.validation)
+    validation_raw = np.asarray(
+        booster.predict(parts.validation[features].to_numpy("float64"), raw_score=True)
+    )
     validation_label = parts.validation["label"].to_numpy()
     method = (
         choose_calibration(validation_raw, validation_label, settings.seed)
         if settings.calibration == "auto"
         else settings.calibration
     )
-    model.calibrator = Calibrator(method).fit(validation_raw, validation_label)
+    calibrator = Calibrator(method).fit(validation_raw, validation_label)
+    model = AdvocacyModel(booster, calibrator, features, FEATURE_SET_VERSION)
 
     test = parts.test
     raw = model.raw_score(test)

@@ -7,6 +7,7 @@ no traceback), 1 on an internal failure.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -245,6 +246,26 @@ def print_scoring_run(folder: Path, rows: int = 10) -> None:
         counts.add_row(name, f"{numbers['customers']:,}", f"{numbers['contactable']:,}")
     console.print(counts)
     console.print(f"Ranked list (Parquet, CSV, XLSX), segment files and report.html in {folder}")
+
+
+@app.command()
+def schedule(
+    cron: Annotated[str, typer.Option(help='Cron schedule, e.g. "0 6 * * 1" (Mondays 06:00).')],
+    config: ConfigOption = None,
+) -> None:
+    """Score on a schedule: serve the score flow to a Prefect server until stopped.
+
+    Start a server first (`prefect server start`) and set PREFECT_API_URL; the
+    temporary local API of a plain run cannot hold schedules.
+    """
+    from pipelines.flows import serve_scoring
+
+    if not os.environ.get("PREFECT_API_URL"):
+        raise UserError(
+            "Schedules need a Prefect server: run `prefect server start` and set "
+            "PREFECT_API_URL (e.g. http://127.0.0.1:4200/api)."
+        )
+    serve_scoring(load_config(config), cron)
 
 
 @app.command()

@@ -1,8 +1,8 @@
 """Prefect flows: thin orchestration over the plain functions in `features` and `models`.
 
 Run them by hand (`advocacy demo`, or call a flow from Python) or on a schedule
-(`pipelines.deploy`). Without a Prefect server configured, Prefect starts a temporary
-local one; set PREFECT_API_URL to use a real server.
+(`serve_scoring`, behind `advocacy schedule`). Without a Prefect server configured,
+Prefect starts a temporary local one; set PREFECT_API_URL to use a real server.
 """
 
 from __future__ import annotations
@@ -134,11 +134,13 @@ def finish_scoring_task(
 
 
 @flow(name="score")
-def score_flow(config: AppConfig, as_of: datetime, model: str | None = None) -> Path:
+def score_flow(config: AppConfig, as_of: datetime | None = None, model: str | None = None) -> Path:
     """Score every eligible customer into a new run folder; `latest` moves when it is done.
 
-    Partitions run as parallel tasks on the flow's task runner (see `run_score_flow`).
+    `as_of` defaults to the moment the run starts (scheduled runs). Partitions run as
+    parallel tasks on the flow's task runner (see `run_score_flow`).
     """
+    as_of = as_utc(as_of)
     folder = begin_run(config.scoring.out)
     try:
         plan = prepare_scoring_task(config, as_of, model or config.scoring.model, folder)
@@ -173,6 +175,17 @@ def task_runner(settings: ScoringSettings) -> TaskRunner[Any]:
 def run_score_flow(config: AppConfig, as_of: datetime, model: str | None = None) -> Path:
     """Run the score flow on the configured task runner."""
     return score_flow.with_options(task_runner=task_runner(config.scoring))(config, as_of, model)
+
+
+def serve_scoring(config: AppConfig, cron: str) -> None:
+    """Serve the score flow on a cron schedule until stopped (needs a Prefect server).
+
+    Each scheduled run scores as of its start time with the configured model.
+    """
+    scheduled = score_flow.with_options(task_runner=task_runner(config.scoring))
+    scheduled.serve(
+        name="advocacy-scoring", cron=cron, parameters={"config": config.model_dump(mode="json")}
+    )
 
 
 @flow(name="pipeline")

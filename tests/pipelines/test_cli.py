@@ -109,3 +109,11 @@ def test_scoring_without_a_champion_says_how_to_get_one(
 def test_promoting_a_missing_version_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["promote", "5"]) == 2
     assert "has no version 5" in capsys.readouterr().err
+
+
+def test_schedule_without_a_prefect_server_says_what_to_start(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    assert main(["schedule", "--cron", "0 6 * * 1"]) == 2
+    assert "prefect server start" in capsys.readouterr().err
