@@ -10,7 +10,7 @@ SYNCED := $(VENV)/.synced
 export UV_PYTHON_DOWNLOADS := never
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test lint bench docs clean
+.PHONY: help setup demo notebooks test lint bench docs clean
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ setup: $(SYNCED) ## Create .venv with the locked dependencies
 
 demo: setup ## Generate a sample world and run the pipeline on it
 	$(VENV)/bin/advocacy demo
+
+notebooks: setup ## Start JupyterLab on the project environment
+	$(VENV)/bin/jupyter lab notebooks/
 
 lint: setup ## Lint, format check and type check
 	$(VENV)/bin/ruff check .

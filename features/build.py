@@ -63,11 +63,20 @@ def _category_bit(connection: duckdb.DuckDBPyConnection) -> str:
 
 
 def _family_sql(family: Family) -> str:
+    aggregates = {f.name: f.sql for f in FEATURES if f.family == family}
+    return family_sql(family, aggregates | HELPERS.get(family, {}))
+
+
+def family_sql(family: Family, aggregates: dict[str, str]) -> str:
+    """Aggregates (name -> SQL) of one family's events strictly before each cutoff.
+
+    The one place the point-in-time rule is written: events join the cutoffs on
+    `event time < cutoff`, and `age_days` is an event's age at its cutoff.
+    """
     relation, time_column = FAMILY_EVENTS[family]
-    aggregates = [f"{f.sql} AS {f.name}" for f in FEATURES if f.family == family]
-    aggregates += [f"{sql} AS {name}" for name, sql in HELPERS.get(family, {}).items()]
+    columns = ", ".join(f"{sql} AS {name}" for name, sql in aggregates.items())
     return f"""
-    SELECT customer_id, cutoff, {", ".join(aggregates)}
+    SELECT customer_id, cutoff, {columns}
     FROM (SELECT e.*, k.cutoff, date_diff('second', e.{time_column}, k.cutoff) / 86400.0 AS age_days
           FROM {relation} AS e JOIN cutoffs AS k ON e.{time_column} < k.cutoff)
     GROUP BY customer_id, cutoff
@@ -121,7 +130,8 @@ def feature_sql(activity_days: int) -> str:
     """
 
 
-def _register_events(connection: duckdb.DuckDBPyConnection) -> None:
+def register_events(connection: duckdb.DuckDBPyConnection) -> None:
+    """Create the per-family event views the feature SQL reads (comments, category bits)."""
     bit = _category_bit(connection)
     connection.execute(
         f"""
@@ -162,7 +172,7 @@ def build_features(
     """
     settings = settings or FeatureSettings()
     connection.register("cutoffs", as_cutoffs(cutoffs))
-    _register_events(connection)
+    register_events(connection)
     table = connection.execute(feature_sql(settings.activity_days)).df()
     table["cutoff"] = table["cutoff"].dt.tz_convert("UTC")
     dtypes = {f.name: "int64" if f.dtype == "int" else "float64" for f in FEATURES}

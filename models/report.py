@@ -16,6 +16,7 @@ import numpy.typing as npt
 import pandas as pd
 from matplotlib.figure import Figure
 
+from models.explain import NUMBER
 from models.plots import MODEL_COLOR, apply_style, shap_summary_figure
 from models.reasons import REASONS
 
@@ -60,7 +61,7 @@ def top_reasons_figure(ranked: pd.DataFrame, top: int = 15) -> Figure:
     head = ranked[ranked["percentile"] > 0.8]
     reasons = head["reason_1"].replace("", pd.NA).dropna()
     # Group by what the reason is about, not its exact number: "gave NPS 10" ~ "gave NPS 9".
-    topics = reasons.str.replace(r"[-+]?\d[\d,.]*%?", "#", regex=True).value_counts().head(top)
+    topics = reasons.str.replace(NUMBER, "#", regex=True).value_counts().head(top)
     figure, axes = plt.subplots(figsize=(8.0, 0.35 * len(topics) + 1.2))
     axes.barh(topics.index[::-1], topics.to_numpy()[::-1], color=MODEL_COLOR)
     axes.set(title="Most common first reason, top 20 % of the list", xlabel="customers", ylabel="")

@@ -27,7 +27,7 @@ from models.registry import (
     load_model,
     promote,
 )
-from models.tracking import TrackingSettings, TrainingRun
+from models.tracking import TrackingSettings, TrainingRun, configure_tracking
 from models.train import MODEL, BoosterSettings, TrainSettings, train_model
 from models.training_run import train_and_register
 from tests.models.conftest import World
@@ -58,7 +58,8 @@ def test_alias_decision_rule() -> None:
     assert decide_alias(0.20, 0.30, 0.01)[0] == CHALLENGER
 
 
-def _register(model: AdvocacyModel) -> str:
+def _register(model: AdvocacyModel, artifacts: Path) -> str:
+    configure_tracking(TrackingSettings(artifacts=artifacts))
     with mlflow.start_run():
         info = mlflow.pyfunc.log_model(
             name="model", python_model=model, registered_model_name=MODEL_NAME
@@ -66,7 +67,9 @@ def _register(model: AdvocacyModel) -> str:
     return str(info.registered_model_version)
 
 
-def test_better_version_takes_champion_and_worse_gets_challenger(medium_world: World) -> None:
+def test_better_version_takes_champion_and_worse_gets_challenger(
+    medium_world: World, tmp_path: Path
+) -> None:
     parts = medium_world.parts
     strong = train_model(parts, TrainSettings(reference_num_leaves=None))
     weak = train_model(parts, TrainSettings(booster=WEAK, reference_num_leaves=None))
@@ -74,13 +77,13 @@ def test_better_version_takes_champion_and_worse_gets_challenger(medium_world: W
     weak_pr_auc = weak.evaluation.loc[MODEL, "pr_auc"]
     assert strong_pr_auc > weak_pr_auc + 0.005
 
-    first = _register(weak.model)
+    first = _register(weak.model, tmp_path)
     assert assign_alias(first, parts.test, weak_pr_auc, 0.005).alias == CHAMPION
-    better = _register(strong.model)
+    better = _register(strong.model, tmp_path)
     decision = assign_alias(better, parts.test, strong_pr_auc, 0.005)
     assert (decision.alias, decision.champion_version) == (CHAMPION, first)
     assert decision.champion_pr_auc == pytest.approx(weak_pr_auc)  # re-scored on the same rows
-    worse = _register(weak.model)
+    worse = _register(weak.model, tmp_path)
     assert assign_alias(worse, parts.test, weak_pr_auc, 0.005).alias == CHALLENGER
     client = MlflowClient()
     assert str(client.get_model_version_by_alias(MODEL_NAME, CHAMPION).version) == better
