@@ -28,7 +28,8 @@ CalibrationMethod = Literal["isotonic", "platt"]
 class Calibrator:
     """Maps the booster's raw score (log-odds) to a calibrated probability.
 
-    Both methods are monotone, so calibration never reorders customers.
+    Both methods are monotone in the raw score (increasing for a booster whose higher
+    scores mean more advocates), so calibration does not reorder customers.
     """
 
     method: CalibrationMethod

@@ -76,6 +76,7 @@ def run_name(as_of: pd.Timestamp, model_version: str) -> str:
 
 def begin_run(root: Path) -> Path:
     """A fresh hidden folder to write a run into."""
+    root = root.resolve()  # partitions may run in other processes with other folders
     root.mkdir(parents=True, exist_ok=True)
     partial = root / f".partial-{uuid.uuid4().hex}"
     partial.mkdir()

@@ -10,17 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import mlflow
-import numpy as np
-import numpy.typing as npt
 import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from sklearn.metrics import average_precision_score
 
 from features.errors import UserError
+from features.registry import FEATURE_SET_VERSION
 from models.bundle import AdvocacyModel
 
 MODEL_NAME = "advocacy-propensity"
+# What the registry answers for a model, version or alias that does not exist.
+NOT_FOUND = frozenset({"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"})
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 
@@ -63,6 +64,8 @@ def load_model(reference: str, name: str = MODEL_NAME) -> tuple[AdvocacyModel, s
             else client.get_model_version_by_alias(name, reference)
         )
     except MlflowException as error:
+        if error.error_code not in NOT_FOUND:
+            raise  # e.g. a tracking server that cannot be reached: not "no such model"
         hint = " Train one with `advocacy train`." if reference == CHAMPION else ""
         raise UserError(
             f"The registry at {mlflow.get_tracking_uri()} has no '{reference}' "
@@ -72,23 +75,29 @@ def load_model(reference: str, name: str = MODEL_NAME) -> tuple[AdvocacyModel, s
     return loaded.unwrap_python_model(), str(version.version)
 
 
-def _champion_pr_auc(
-    rows: pd.DataFrame, label: npt.NDArray[np.int64], name: str
-) -> tuple[str | None, float | None]:
-    try:
-        champion, version = load_model(CHAMPION, name)
-    except UserError:
-        return None, None
-    return version, float(average_precision_score(label, champion.raw_score(rows)))
-
-
 def assign_alias(
     version: str, test_rows: pd.DataFrame, new_pr_auc: float, margin: float, name: str = MODEL_NAME
 ) -> AliasDecision:
-    """Score the current champion on the new version's test rows and set the new alias."""
-    champion_version, champion_pr_auc = _champion_pr_auc(
-        test_rows, test_rows["label"].to_numpy(), name
-    )
+    """Score the current champion on the new version's test rows and set the new alias.
+
+    A champion built on another feature set cannot be scored on these rows: the new
+    version is then the challenger, for a person to promote.
+    """
+    try:
+        champion, champion_version = load_model(CHAMPION, name)
+    except UserError:
+        champion_version, champion_pr_auc = None, None
+    else:
+        if champion.feature_set_version != FEATURE_SET_VERSION:
+            MlflowClient().set_registered_model_alias(name, CHALLENGER, version)
+            reason = (
+                f"the champion (version {champion_version}) uses feature set "
+                f"{champion.feature_set_version}, not {FEATURE_SET_VERSION}: compare and "
+                "promote by hand"
+            )
+            return AliasDecision(CHALLENGER, new_pr_auc, champion_version, None, reason)
+        label = test_rows["label"].to_numpy()
+        champion_pr_auc = float(average_precision_score(label, champion.raw_score(test_rows)))
     alias, reason = decide_alias(new_pr_auc, champion_pr_auc, margin)
     MlflowClient().set_registered_model_alias(name, alias, version)
     return AliasDecision(alias, new_pr_auc, champion_version, champion_pr_auc, reason)

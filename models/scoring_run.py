@@ -18,7 +18,8 @@ from typing import Any
 import pandas as pd
 
 from features.build import FeatureSettings, build_features
-from features.registry import FEATURE_NAMES
+from features.errors import UserError
+from features.registry import FEATURE_NAMES, FEATURE_SET_VERSION
 from features.source import open_store
 from features.store import current_version, read_table
 from models.bundle import AdvocacyModel
@@ -62,6 +63,12 @@ def check_request(
     as-of date after the data, a store without the features the model needs.
     """
     loaded, version = load_model(model)
+    if loaded.feature_set_version != FEATURE_SET_VERSION:
+        raise UserError(
+            f"Model version {version} was trained on feature set {loaded.feature_set_version}; "
+            f"the features are now computed as set {FEATURE_SET_VERSION}. Train a new model "
+            "with `advocacy train` before scoring."
+        )
     check_as_of(open_store(store), as_of, settings.max_data_age_days)
     loaded.matrix(pd.DataFrame(columns=list(FEATURE_NAMES)))
     return loaded, version
@@ -79,6 +86,11 @@ def prepare_scoring(
     started = time.perf_counter()
     _, version = check_request(store, as_of, model, settings)
     table = build_features(open_store(store), [as_of], features)
+    if table.empty:
+        raise UserError(
+            f"No customer is eligible as of {as_of:%Y-%m-%d}: none signed up before it with "
+            f"an order in the {features.activity_days} days before it."
+        )
     work = folder / "work"
     work.mkdir()
     table.to_parquet(work / FEATURES_FILE, index=False)

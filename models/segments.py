@@ -18,6 +18,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from features.registry import FEATURE_NAMES
+from models.outputs import slug
 
 OPERATORS: dict[str, Callable[[pd.Series, float], pd.Series]] = {
     "<=": operator.le,
@@ -65,7 +66,8 @@ class Conditions(BaseModel):
             group_holds = pd.Series(True, index=features.index)
             for text in group:
                 name, op, number = parse_condition(text)
-                group_holds &= OPERATORS[op](features[name], number).fillna(False)
+                values = features[name]
+                group_holds &= OPERATORS[op](values, number).fillna(False) & values.notna()
             result |= group_holds
         return result
 
@@ -106,6 +108,9 @@ class SegmentSettings(BaseModel):
 
     @model_validator(mode="after")
     def _last_segment_takes_the_rest(self) -> SegmentSettings:
+        slugs = [slug(rule.name) for rule in self.rules]
+        if len(set(slugs)) < len(slugs):
+            raise ValueError("segment names must differ (also in letters and digits alone)")
         last = self.rules[-1]
         if last.when_any or last.top_share is not None:
             raise ValueError(f"the last segment ('{last.name}') must have no conditions")

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sklearn.metrics import brier_score_loss
 from sklearn.model_selection import StratifiedKFold
 
+from features.errors import UserError
 from features.registry import FEATURE_NAMES, FEATURE_SET_VERSION
 from models.baselines import baseline_scores
 from models.bundle import AdvocacyModel, CalibrationMethod, Calibrator
@@ -167,7 +168,10 @@ def _true_probabilities(test: pd.DataFrame, truth: Path) -> pd.Series:
     known = pd.read_parquet(truth, columns=["customer_id", "cutoff", "true_probability"])
     merged = test[["customer_id", "cutoff"]].merge(known, on=["customer_id", "cutoff"], how="left")
     if merged["true_probability"].isna().any():
-        raise ValueError(f"{truth} does not cover every test row at {test['cutoff'].iloc[0]}")
+        raise UserError(
+            f"{truth} has no true probability for some test rows at {test['cutoff'].iloc[0]}: "
+            "is it the ground truth of this world?"
+        )
     return pd.Series(merged["true_probability"].to_numpy(), index=test.index)
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from features.build import FeatureSettings
+from features.errors import UserError
 from features.labels import LabelSettings
 from features.source import open_store
 from features.store import current_version, write_text_atomically
@@ -13,6 +14,8 @@ from models.card import CardContext
 from models.dataset import TrainingSetSettings, build_training_set
 from models.tracking import TrackingSettings, TrainingRun, configure_tracking, log_training_run
 from models.train import TrainSettings, train_model
+
+MIN_PER_CLASS = 5  # calibration is chosen by 5-fold cross-validation on the validation part
 
 
 def train_and_register(
@@ -26,10 +29,20 @@ def train_and_register(
     config: dict[str, Any],
 ) -> TrainingRun:
     """Train on the curated store, log the run, register the model; write its card to `out`."""
+    if train.truth is not None and not train.truth.exists():
+        raise UserError(f"{train.truth}: no such ground-truth file.")
     configure_tracking(tracking)
     parts = build_training_set(open_store(store), features, labels, training_set)
-    result = train_model(parts, train)
     named = {"train": parts.train, "validation": parts.validation, "test": parts.test}
+    for part, rows in named.items():
+        advocates = int(rows["label"].sum())
+        if min(advocates, len(rows) - advocates) < MIN_PER_CLASS:
+            raise UserError(
+                f"The {part} part has {advocates:,} advocates among {len(rows):,} customers: "
+                f"too few to train and judge a model (at least {MIN_PER_CLASS} of each are "
+                "needed). Use more customers or a longer history."
+            )
+    result = train_model(parts, train)
     context = CardContext(
         plan=parts.plan,
         rows={name: len(rows) for name, rows in named.items()},

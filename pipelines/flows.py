@@ -24,7 +24,7 @@ from features.ingest import IngestReport, IngestSettings, ingest
 from models.outputs import abandon_run, begin_run, complete_run, run_name
 from models.scoring import ScoringSettings
 from models.scoring_run import ScoringPlan, finish_scoring, prepare_scoring, score_slice
-from models.tracking import TrainingRun
+from models.tracking import TrainingRun, configure_tracking
 from models.training_run import train_and_register
 from pipelines.config import AppConfig, GenerateSection, with_overrides
 
@@ -138,9 +138,11 @@ def score_flow(config: AppConfig, as_of: datetime | None = None, model: str | No
     """Score every eligible customer into a new run folder; `latest` moves when it is done.
 
     `as_of` defaults to the moment the run starts (scheduled runs). Partitions run as
-    parallel tasks on the flow's task runner (see `run_score_flow`).
+    tasks on the flow's task runner (see `run_score_flow`): one after another locally,
+    side by side on a Dask cluster.
     """
     as_of = as_utc(as_of)
+    configure_tracking(config.tracking)
     folder = begin_run(config.scoring.out)
     try:
         plan = prepare_scoring_task(config, as_of, model or config.scoring.model, folder)

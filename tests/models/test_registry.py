@@ -15,6 +15,8 @@ from mlflow import MlflowClient
 
 from features.build import FeatureSettings
 from features.errors import UserError
+from features.generator import GeneratorSettings, generate_world
+from features.ingest import IngestSettings, ingest
 from features.labels import LabelSettings
 from models.bundle import AdvocacyModel
 from models.dataset import TrainingSetSettings
@@ -158,3 +160,23 @@ def test_training_runs_register_and_a_person_can_override(
 def test_no_champion_is_a_clear_error() -> None:
     with pytest.raises(UserError, match="Train one with `advocacy train`"):
         load_model(CHAMPION)
+
+
+def test_too_few_advocates_to_train_is_a_clear_error(tmp_path: Path) -> None:
+    generate_world(GeneratorSettings(customers=40, seed=2), tmp_path / "world")
+    ingest(
+        IngestSettings(
+            source=tmp_path / "world", store=tmp_path / "store", as_of="2026-11-01T00:00:00Z"
+        )
+    )
+    with pytest.raises(UserError, match="too few to train"):
+        train_and_register(
+            tmp_path / "store",
+            tmp_path,
+            FeatureSettings(),
+            LabelSettings(),
+            TrainingSetSettings(),
+            TrainSettings(),
+            TrackingSettings(artifacts=tmp_path / "artifacts"),
+            {},
+        )

@@ -112,3 +112,28 @@ def test_unknown_feature_is_an_error_when_the_config_loads(tmp_path: Path) -> No
 def test_malformed_conditions_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match="not a condition"):
         parse_condition(text)
+
+
+def test_not_equal_on_a_missing_value_is_false_too() -> None:
+    settings = SegmentSettings.model_validate(
+        {
+            "rules": [
+                {"name": "a", "when_any": [["last_nps != 10"]], "programs": [{"program": "x"}]},
+                {"name": "rest", "programs": [{"program": "y"}]},
+            ]
+        }
+    )
+    rows = _customers(3, last_nps=[math.nan, 10.0, 8.0])
+    assert _segments(rows, settings)["segment"].tolist() == ["rest", "rest", "a"]
+
+
+def test_segment_names_must_give_distinct_files() -> None:
+    with pytest.raises(ValueError, match="segment names must differ"):
+        SegmentSettings.model_validate(
+            {
+                "rules": [
+                    {"name": "VIP", "top_share": 0.1, "programs": [{"program": "x"}]},
+                    {"name": "vip", "programs": [{"program": "y"}]},
+                ]
+            }
+        )
