@@ -73,15 +73,16 @@ def publish_version(root: Path, build: Callable[[Path], None], keep: int = 3) ->
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    _point_current(root, final)
+    point_link(root / CURRENT, final)
     _prune(versions, final, keep)
     return final
 
 
-def _point_current(root: Path, version: Path) -> None:
-    link = root / f".{CURRENT}-{uuid.uuid4().hex}"
-    link.symlink_to(version.relative_to(root), target_is_directory=True)
-    link.replace(root / CURRENT)
+def point_link(link: Path, folder: Path) -> None:
+    """Make the symlink `link` point at `folder` (a sibling or below) in one atomic step."""
+    staged = link.with_name(f".{link.name}-{uuid.uuid4().hex}")
+    staged.symlink_to(folder.relative_to(link.parent), target_is_directory=True)
+    staged.replace(link)
 
 
 def _prune(versions: Path, current: Path, keep: int) -> None:

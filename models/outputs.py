@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from features.errors import UserError
+from features.store import point_link
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 EXCEL_MAX_ROWS = 1_048_575  # data rows below the header
@@ -87,9 +88,7 @@ def complete_run(partial: Path, name: str) -> Path:
     """Move a finished run into place as `name`, then point `latest` at it."""
     final = partial.parent / name
     partial.rename(final)
-    pointer = partial.parent / f".{LATEST}-{uuid.uuid4().hex}"
-    pointer.symlink_to(name, target_is_directory=True)
-    pointer.replace(partial.parent / LATEST)
+    point_link(partial.parent / LATEST, final)
     return final
 
 

@@ -31,8 +31,7 @@ from models.outputs import MANIFEST
 from models.registry import promote
 from models.scoring_run import check_request
 from models.tracking import ModelQualityError, TrainingRun, configure_tracking
-from models.training_run import train_and_register
-from pipelines.config import load_config, with_overrides
+from pipelines.config import load_config, train_with_config, with_overrides
 
 app = typer.Typer(
     name="advocacy",
@@ -155,18 +154,14 @@ def train(
 ) -> None:
     """Train, evaluate against baselines, log to MLflow and register the model."""
     settings = load_config(config)
-    train_settings = with_overrides(settings.train, truth=truth)
+    settings = settings.model_copy(
+        update={
+            "ingest": with_overrides(settings.ingest, store=store),
+            "train": with_overrides(settings.train, truth=truth),
+        }
+    )
     with console.status("Building the training set and training"):
-        run = train_and_register(
-            store or settings.ingest.store,
-            train_settings.out,
-            settings.features,
-            settings.label,
-            settings.training_set,
-            train_settings,
-            settings.tracking,
-            settings.model_dump(mode="json"),
-        )
+        run = train_with_config(settings)
     print_training_run(run)
 
 

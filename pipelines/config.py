@@ -15,8 +15,9 @@ from features.ingest import IngestSettings
 from features.labels import LabelSettings
 from models.dataset import TrainingSetSettings
 from models.scoring import ScoringSettings
-from models.tracking import TrackingSettings
+from models.tracking import TrackingSettings, TrainingRun
 from models.train import TrainSettings
+from models.training_run import train_and_register
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "advocacy.yaml"
 
@@ -77,6 +78,20 @@ def load_config(path: Path | None = None) -> AppConfig:
         return AppConfig.model_validate(raw)
     except ValidationError as error:
         raise UserError(f"{path}: {describe_errors(error)}") from error
+
+
+def train_with_config(config: AppConfig) -> TrainingRun:
+    """`train_and_register` with every setting taken from the configuration."""
+    return train_and_register(
+        config.ingest.store,
+        config.train.out,
+        config.features,
+        config.label,
+        config.training_set,
+        config.train,
+        config.tracking,
+        config.model_dump(mode="json"),
+    )
 
 
 def with_overrides(settings: Settings, **values: Any) -> Settings:

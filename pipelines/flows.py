@@ -25,8 +25,7 @@ from models.outputs import abandon_run, begin_run, complete_run, run_name
 from models.scoring import ScoringSettings
 from models.scoring_run import ScoringPlan, finish_scoring, prepare_scoring, score_slice
 from models.tracking import TrainingRun, configure_tracking
-from models.training_run import train_and_register
-from pipelines.config import AppConfig, GenerateSection, with_overrides
+from pipelines.config import AppConfig, GenerateSection, train_with_config, with_overrides
 
 
 @task(name="generate world", cache_policy=NO_CACHE)
@@ -76,16 +75,7 @@ def features_flow(store: Path, as_of: datetime, out: Path, settings: FeatureSett
 @task(name="train, evaluate and register", cache_policy=NO_CACHE)
 def train_task(config: AppConfig) -> TrainingRun:
     """Train on the curated store, log the run to MLflow and register the model."""
-    return train_and_register(
-        config.ingest.store,
-        config.train.out,
-        config.features,
-        config.label,
-        config.training_set,
-        config.train,
-        config.tracking,
-        config.model_dump(mode="json"),
-    )
+    return train_with_config(config)
 
 
 @flow(name="train")

@@ -10,6 +10,7 @@ import pytest
 from features.contracts import TABLE_NAMES
 from features.store import current_version, read_table
 from pipelines.cli import main
+from pipelines.config import DEFAULT_CONFIG
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +118,27 @@ def test_schedule_without_a_prefect_server_says_what_to_start(
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     assert main(["schedule", "--cron", "0 6 * * 1"]) == 2
     assert "prefect server start" in capsys.readouterr().err
+
+
+def test_train_registers_a_champion_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world, store = tmp_path / "world", tmp_path / "store"
+    assert main(["generate", "--customers", "20000", "--seed", "7", "--out", str(world)]) == 0
+    assert (
+        main(["ingest", "--source", str(world), "--store", str(store), "--as-of", "2026-11-01"])
+        == 0
+    )
+    capsys.readouterr()
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        DEFAULT_CONFIG.read_text()
+        .replace("out: data/training", f"out: {tmp_path / 'training'}")
+        .replace("artifacts: data/mlflow/artifacts", f"artifacts: {tmp_path / 'artifacts'}")
+    )
+    truth = world / "truth" / "propensity.parquet"
+    status = main(["train", "--store", str(store), "--truth", str(truth), "--config", str(config)])
+    printed = capsys.readouterr().out
+    assert status == 0, printed
+    assert "model version 1 -> champion" in printed
+    assert (tmp_path / "training" / "version-1" / "model_card.md").exists()
