@@ -23,6 +23,8 @@ LOG_ODDS = "log-odds of advocating"
 NUMBER = r"[-+]?\d[\d,.]*%?"
 """A number inside a reason text; "gave NPS 10" and "gave NPS 9" are the same topic."""
 OTHER_TOPICS = "other reasons"
+SUMMARY_ROWS = 2000
+"""Customers in a SHAP summary plot: enough for its shape, quick to explain."""
 
 
 def shap_explanation(model: AdvocacyModel, rows: pd.DataFrame) -> shap.Explanation:
@@ -34,6 +36,11 @@ def shap_explanation(model: AdvocacyModel, rows: pd.DataFrame) -> shap.Explanati
         data=model.matrix(rows),
         feature_names=list(model.features),
     )
+
+
+def explained_sample(model: AdvocacyModel, rows: pd.DataFrame, seed: int = 0) -> shap.Explanation:
+    """The explanation of a random sample of `rows`, the size summary plots need."""
+    return shap_explanation(model, rows.sample(min(SUMMARY_ROWS, len(rows)), random_state=seed))
 
 
 def mean_abs_shap(explanation: shap.Explanation) -> pd.Series:

@@ -12,7 +12,6 @@ from typing import Any
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 import shap
 from matplotlib.figure import Figure
@@ -119,17 +118,9 @@ def importance_figure(result: TrainingResult, top: int = 20) -> Figure:
     return figure
 
 
-def shap_summary_figure(
-    contributions: npt.NDArray[np.float64], rows: pd.DataFrame, features: list[str]
-) -> Figure:
+def shap_summary_figure(explanation: shap.Explanation) -> Figure:
     """SHAP beeswarm: how each feature's value moved the score, customer by customer."""
     apply_style()
-    explanation = shap.Explanation(
-        values=contributions[:, :-1],
-        base_values=contributions[:, -1],
-        data=rows[features].to_numpy("float64"),
-        feature_names=features,
-    )
     figure, axes = plt.subplots(figsize=(8.0, 6.0))
     shap.plots.beeswarm(explanation, max_display=15, ax=axes, show=False, plot_size=None)
     axes.set_xlabel("SHAP value (effect on the log-odds of advocating)")

@@ -12,8 +12,8 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
+import shap
 from matplotlib.figure import Figure
 
 from models.explain import NUMBER
@@ -84,9 +84,7 @@ def _table(frame: pd.DataFrame) -> str:
 def report_html(
     ranked: pd.DataFrame,
     manifest: dict[str, Any],
-    sample_contributions: npt.NDArray[np.float64],
-    sample_rows: pd.DataFrame,
-    features: list[str],
+    explanation: shap.Explanation,
 ) -> str:
     """The report page."""
     counts = pd.DataFrame(
@@ -109,7 +107,7 @@ def report_html(
         score_distribution_figure(ranked),
         segment_sizes_figure(ranked),
         top_reasons_figure(ranked),
-        shap_summary_figure(sample_contributions, sample_rows, features),
+        shap_summary_figure(explanation),
     ]
     title = f"Advocate list as of {manifest['as_of']}"
     return f"""<!DOCTYPE html>

@@ -23,6 +23,7 @@ from features.registry import FEATURE_NAMES, FEATURE_SET_VERSION
 from features.source import open_store
 from features.store import current_version, read_table
 from models.bundle import AdvocacyModel
+from models.explain import explained_sample
 from models.outputs import slug, write_csv, write_manifest, write_xlsx
 from models.registry import MODEL_NAME, load_model
 from models.report import report_html
@@ -35,7 +36,6 @@ from models.scoring import (
 )
 
 FEATURES_FILE = "features.parquet"
-SHAP_SAMPLE_ROWS = 2000
 
 
 @dataclass(frozen=True)
@@ -160,11 +160,9 @@ def finish_scoring(
             "ranking_and_files": round(time.perf_counter() - started, 2),
         },
     }
-    model = _model(plan.model_version)
-    sample = features.sample(min(SHAP_SAMPLE_ROWS, len(features)), random_state=0)
+    explanation = explained_sample(_model(plan.model_version), features)
     (folder / "report.html").write_text(
-        report_html(ranked, manifest, model.contributions(sample), sample, model.features),
-        encoding="utf-8",
+        report_html(ranked, manifest, explanation), encoding="utf-8"
     )
     write_manifest(folder, manifest)
     for path in (*parts, plan.features):

@@ -22,6 +22,7 @@ from mlflow.models import infer_signature
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.card import CardContext, model_card
+from models.explain import explained_sample
 from models.plots import (
     calibration_figure,
     gains_figure,
@@ -33,7 +34,6 @@ from models.registry import MODEL_NAME, AliasDecision, assign_alias
 from models.train import MODEL, ORACLE, REFERENCE, TrainingResult
 
 EXAMPLE_ROWS = 5
-SHAP_SAMPLE_ROWS = 2000
 REQUIREMENTS = ("lightgbm", "mlflow", "numpy", "pandas", "scikit-learn")
 
 
@@ -98,14 +98,13 @@ def flat_metrics(evaluation: pd.DataFrame) -> dict[str, float]:
 def run_figures(result: TrainingResult, test_rows: pd.DataFrame, seed: int) -> dict[str, Figure]:
     """Every plot of the run, by artifact file name."""
     rankings = [n for n in result.evaluation.index if n != REFERENCE]
-    sample = test_rows.sample(min(SHAP_SAMPLE_ROWS, len(test_rows)), random_state=seed)
     return {
         "plots/calibration.png": calibration_figure(result),
         "plots/gains.png": gains_figure(result, rankings),
         "plots/precision_recall.png": precision_recall_figure(result, rankings),
         "plots/feature_importance.png": importance_figure(result),
         "plots/shap_summary.png": shap_summary_figure(
-            result.model.contributions(sample), sample, result.model.features
+            explained_sample(result.model, test_rows, seed)
         ),
     }
 

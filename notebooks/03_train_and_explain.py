@@ -27,7 +27,13 @@ from mlflow import MlflowClient
 
 from features.source import open_store
 from models.dataset import build_training_set
-from models.explain import dependence_figure, mean_abs_shap, shap_explanation, waterfall_figure
+from models.explain import (
+    SUMMARY_ROWS,
+    dependence_figure,
+    mean_abs_shap,
+    shap_explanation,
+    waterfall_figure,
+)
 from models.plots import (
     MODEL_COLOR,
     apply_style,
@@ -148,9 +154,9 @@ display(Markdown(mlflow.artifacts.load_text(f"runs:/{run.info.run_id}/model_card
 # log-odds of advocating, negative ones lower them.
 
 # %%
-sample = parts.test.sample(min(2000, len(parts.test)), random_state=config.train.seed)
+sample = parts.test.sample(min(SUMMARY_ROWS, len(parts.test)), random_state=config.train.seed)
 explanation = shap_explanation(model, sample)
-shap_summary_figure(model.contributions(sample), sample, model.features)
+shap_summary_figure(explanation)
 plt.show()
 
 # %%

@@ -43,6 +43,7 @@ app = typer.Typer(
 console = Console()
 errors = Console(stderr=True)
 
+StoreOption = Annotated[Path | None, typer.Option(help="Curated store folder.")]
 ConfigOption = Annotated[
     Path | None,
     typer.Option("--config", help="YAML config file [default: configs/advocacy.yaml]."),
@@ -86,7 +87,7 @@ def generate(
 @app.command(name="ingest")
 def ingest_command(
     source: Annotated[Path | None, typer.Option(help="Folder with the five input tables.")] = None,
-    store: Annotated[Path | None, typer.Option(help="Curated store folder.")] = None,
+    store: StoreOption = None,
     as_of: Annotated[
         datetime | None, typer.Option(help="Rows dated after this are quarantined.")
     ] = None,
@@ -120,7 +121,7 @@ def print_ingest_report(report: IngestReport) -> None:
 
 @app.command(name="features")
 def features_command(
-    store: Annotated[Path | None, typer.Option(help="Curated store folder.")] = None,
+    store: StoreOption = None,
     as_of: Annotated[
         datetime | None, typer.Option(help="Cutoff: only events before it count [default: now].")
     ] = None,
@@ -145,7 +146,7 @@ def features_command(
 
 @app.command()
 def train(
-    store: Annotated[Path | None, typer.Option(help="Curated store folder.")] = None,
+    store: StoreOption = None,
     truth: Annotated[
         Path | None,
         typer.Option(help="Ground truth of a generated world, for oracle metrics."),
@@ -184,7 +185,7 @@ def promote_command(
 
 @app.command()
 def score(
-    store: Annotated[Path | None, typer.Option(help="Curated store folder.")] = None,
+    store: StoreOption = None,
     as_of: Annotated[
         datetime | None, typer.Option(help="Score as of this moment [default: now].")
     ] = None,
