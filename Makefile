@@ -35,6 +35,7 @@ lint: setup ## Lint, format check and type check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 test: lint ## Lint, type check and run the tests
 	$(VENV)/bin/pytest

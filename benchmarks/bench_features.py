@@ -22,9 +22,9 @@ import pandas as pd
 from benchmarks.measure import measure
 from features.build import build_features
 from features.contracts import TABLE_NAMES
-from features.source import open_store
-from features.store import read_table
-from models.dataset import build_training_set
+from features.store import current_version, read_table
+from features.views import open_version
+from models.training.dataset import build_training_set
 from tests.features.reference import reference_features
 
 BENCH = Path("data/bench")
@@ -32,7 +32,7 @@ CUTOFF = pd.Timestamp("2026-07-01T00:00:00Z")
 
 
 def _quiet_store(store: Path) -> duckdb.DuckDBPyConnection:
-    connection = open_store(store)
+    connection = open_version(current_version(store))
     connection.execute("SET enable_progress_bar = false")
     return connection
 
@@ -44,7 +44,9 @@ def sql_features(store: Path) -> None:
 
 def pandas_features(store: Path) -> None:
     """The reference work: the plain-pandas feature build for one cutoff."""
-    reference_features({name: read_table(store, name) for name in TABLE_NAMES}, CUTOFF)
+    reference_features(
+        {name: read_table(current_version(store), name) for name in TABLE_NAMES}, CUTOFF
+    )
 
 
 def training_set(store: Path) -> None:

@@ -23,16 +23,16 @@ import shap
 from benchmarks.measure import measure_with_result
 from features.build import FeatureSettings, build_features
 from features.labels import LabelSettings
-from features.source import open_store
-from features.store import read_table
-from models.dataset import TrainingSetSettings
-from models.outputs import write_csv, write_xlsx
-from models.reasons import top_reasons
-from models.registry import CHAMPION, load_model
-from models.scoring import rank_customers
+from features.store import current_version, read_table
+from features.views import open_version
+from models.model_registry import CHAMPION, load_model
+from models.scoring.files import write_csv, write_xlsx
+from models.scoring.ranked_list import rank_customers
+from models.scoring.reasons import top_reasons
 from models.tracking import TrackingSettings, configure_tracking
-from models.train import TrainSettings
-from models.training_run import train_and_register
+from models.training.dataset import TrainingSetSettings
+from models.training.fit import TrainSettings
+from models.training.run import train_and_register
 from pipelines.config import load_config
 
 BENCH = Path("data/bench")
@@ -54,7 +54,7 @@ def score_once(store: Path, out: Path) -> dict[str, float]:
         return now
 
     start = time.perf_counter()
-    connection = open_store(store)
+    connection = open_version(current_version(store))
     connection.execute("SET enable_progress_bar = false")
     features = build_features(connection, [AS_OF])
     now = timed("features", start)
@@ -78,7 +78,7 @@ def score_once(store: Path, out: Path) -> dict[str, float]:
         ],
         axis=1,
     )
-    opt_in = read_table(store, "customers", ["customer_id", "marketing_opt_in"])
+    opt_in = read_table(current_version(store), "customers", ["customer_id", "marketing_opt_in"])
     ranked = rank_customers(
         scored,
         features,
@@ -115,7 +115,7 @@ def main() -> None:
         load_model(CHAMPION)
     except Exception:
         train_and_register(
-            BENCH / f"store-{args.model_customers}",
+            current_version(BENCH / f"store-{args.model_customers}"),
             BENCH / "training",
             FeatureSettings(),
             LabelSettings(),

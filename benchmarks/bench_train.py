@@ -17,16 +17,17 @@ import time
 from pathlib import Path
 
 from benchmarks.measure import busy_cpu_seconds, measure_with_result, own_cpu_seconds
-from features.source import open_store
-from models.dataset import build_training_set
-from models.train import MODEL, REFERENCE, TrainSettings, train_model
+from features.store import current_version
+from features.views import open_version
+from models.training.dataset import build_training_set
+from models.training.fit import MODEL, REFERENCE, TrainSettings, train_model
 
 BENCH = Path("data/bench")
 
 
 def train_once(store: Path) -> dict[str, float]:
     """The measured work: training set, then model, calibration and baselines."""
-    connection = open_store(store)
+    connection = open_version(current_version(store))
     connection.execute("SET enable_progress_bar = false")
     started = time.perf_counter()
     parts = build_training_set(connection)

@@ -15,10 +15,10 @@ import duckdb
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from features.registry import FEATURES, HELPERS, Family
+from features.atomic import write_parquet_atomically
+from features.definitions import FEATURES, HELPERS, Family
 from features.sentiment import register_lexicon, sentiment_sql
-from features.source import open_store
-from features.store import write_parquet_atomically
+from features.views import open_version
 
 # Events of each family, with the time at which each became known.
 FAMILY_EVENTS: dict[Family, tuple[str, str]] = {
@@ -180,9 +180,9 @@ def build_features(
 
 
 def write_features(
-    store: Path, as_of: pd.Timestamp, out: Path, settings: FeatureSettings | None = None
+    store_version: Path, as_of: pd.Timestamp, out: Path, settings: FeatureSettings | None = None
 ) -> pd.DataFrame:
-    """Build the feature table for one cutoff from the curated store and write it to `out`."""
-    table = build_features(open_store(store), [as_of], settings)
+    """Build the feature table for one cutoff from a store version and write it to `out`."""
+    table = build_features(open_version(store_version), [as_of], settings)
     write_parquet_atomically(table, out)
     return table

@@ -17,7 +17,7 @@ import pandas as pd
 from duckdb import DuckDBPyConnection
 
 from features.build import FAMILY_EVENTS, as_cutoffs, family_sql, register_events
-from features.registry import Feature
+from features.definitions import Feature
 
 ROWS_VIEW = "candidate_rows"
 

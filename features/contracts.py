@@ -266,3 +266,20 @@ def contracts_markdown() -> str:
         ]
         lines.append("")
     return "\n".join(lines)
+
+
+def with_all_columns(typed: pd.DataFrame, contract: TableContract) -> pd.DataFrame:
+    """The table with every contract column, in contract order; absent optional ones empty.
+
+    The curated store always has the full contract schema, so the SQL downstream never
+    depends on which optional columns a source happened to provide.
+    """
+    return pd.DataFrame(
+        {
+            column.name: typed[column.name]
+            if column.name in typed.columns
+            else pd.Series(pd.NA, index=typed.index, dtype=STORE_DTYPES[column.kind])
+            for column in contract.columns
+        },
+        index=typed.index,
+    )

@@ -2,7 +2,7 @@
 
 Everything works from the model's exact TreeSHAP contributions (`AdvocacyModel
 .contributions`, in log-odds), so the plots explain the very numbers scoring turns into
-reasons. Plots use the project's style (`models.plots.apply_style`) with labelled axes.
+reasons. Plots use the project's style (`models.plot_style`) with labelled axes.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import pandas as pd
 import shap
 from matplotlib.figure import Figure
 
-from features.registry import feature
+from features.definitions import feature
 from models.bundle import AdvocacyModel
-from models.plots import apply_style
+from models.plot_style import apply_style
 
 LOG_ODDS = "log-odds of advocating"
 NUMBER = r"[-+]?\d[\d,.]*%?"
@@ -121,3 +121,13 @@ def reason_mix(
     groups = [g for g in ranked[by].drop_duplicates() if g in counts.columns]
     counts = counts.loc[order, groups]
     return counts / counts.sum(axis=0)
+
+
+def shap_summary_figure(explanation: shap.Explanation) -> Figure:
+    """SHAP beeswarm: how each feature's value moved the score, customer by customer."""
+    apply_style()
+    figure, axes = plt.subplots(figsize=(8.0, 6.0))
+    shap.plots.beeswarm(explanation, max_display=15, ax=axes, show=False, plot_size=None)
+    axes.set_xlabel("SHAP value (effect on the log-odds of advocating)")
+    axes.set_title("What drives the score (test cutoff sample)")
+    return figure

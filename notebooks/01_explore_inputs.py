@@ -24,7 +24,7 @@ from IPython.display import display
 
 from features.contracts import CONTRACTS, TABLE_NAMES
 from features.store import MANIFEST, current_version, read_table
-from models.plots import MODEL_COLOR, apply_style
+from models.plot_style import MODEL_COLOR, apply_style
 from pipelines.config import DEFAULT_CONFIG, load_config
 
 # Paths in the config are relative to the project folder, as for `make demo`.
@@ -111,7 +111,7 @@ else:
 # (optional columns may be empty; required ones never are after ingestion).
 
 # %%
-tables = {name: read_table(store, name) for name in TABLE_NAMES}
+tables = {name: read_table(current_version(store), name) for name in TABLE_NAMES}
 coverage = pd.DataFrame(
     {
         name: {

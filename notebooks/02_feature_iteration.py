@@ -22,13 +22,14 @@ from sklearn.metrics import average_precision_score
 
 from features.build import build_features
 from features.candidates import candidate_values
+from features.definitions import FEATURE_NAMES, Feature, feature
 from features.labels import build_labels
-from features.registry import FEATURE_NAMES, Feature, feature
-from features.source import open_store
-from models.dataset import build_training_set
-from models.metrics import ranking_metrics
-from models.plots import MODEL_COLOR, apply_style
-from models.train import fit_booster
+from features.store import current_version
+from features.views import open_version
+from models.plot_style import MODEL_COLOR, apply_style
+from models.training.dataset import build_training_set
+from models.training.fit import fit_booster
+from models.training.metrics import ranking_metrics
 from pipelines.config import DEFAULT_CONFIG, load_config
 
 # Paths in the config are relative to the project folder, as for `make demo`.
@@ -36,7 +37,7 @@ os.chdir(DEFAULT_CONFIG.parents[1])
 config = load_config(Path(os.environ.get("ADVOCACY_CONFIG", DEFAULT_CONFIG)))
 apply_style()
 pd.set_option("display.max_columns", 20, "display.width", 120)
-connection = open_store(config.ingest.store)
+connection = open_version(current_version(config.ingest.store))
 
 # %% [markdown]
 # ## The time split
@@ -252,7 +253,7 @@ plt.show()
 # When an idea clearly helps (the bootstrap interval above zero, and a gain that
 # matters next to the promotion margin), move it out of the notebook:
 #
-# 1. Add the same entry to `FEATURES` in `features/registry.py`, in its family's
+# 1. Add the same entry to `FEATURES` in `features/definitions.py`, in its family's
 #    section, with the `_f` helper:
 #
 #    ```python

@@ -25,26 +25,23 @@ import pandas as pd
 from IPython.display import Markdown, display
 from mlflow import MlflowClient
 
-from features.source import open_store
-from models.dataset import build_training_set
+from features.store import current_version
+from features.views import open_version
 from models.explain import (
     SUMMARY_ROWS,
     dependence_figure,
     mean_abs_shap,
     shap_explanation,
+    shap_summary_figure,
     waterfall_figure,
 )
-from models.plots import (
-    MODEL_COLOR,
-    apply_style,
-    calibration_figure,
-    gains_figure,
-    shap_summary_figure,
-)
-from models.reasons import top_reasons
-from models.registry import CHAMPION, MODEL_NAME, load_model
+from models.model_registry import CHAMPION, MODEL_NAME, load_model
+from models.plot_style import MODEL_COLOR, apply_style
+from models.scoring.reasons import top_reasons
 from models.tracking import configure_tracking
-from models.train import MODEL, ORACLE, REFERENCE, train_model
+from models.training.dataset import build_training_set
+from models.training.fit import MODEL, ORACLE, REFERENCE, train_model
+from models.training.plots import calibration_figure, gains_figure
 from pipelines.config import DEFAULT_CONFIG, load_config, with_overrides
 
 # Paths in the config are relative to the project folder, as for `make demo`.
@@ -67,7 +64,10 @@ print(f"MLflow tracking URI: {tracking_uri}")
 truth = config.train.truth or config.generate.out / "truth" / "propensity.parquet"
 settings = with_overrides(config.train, truth=truth) if truth.exists() else config.train
 parts = build_training_set(
-    open_store(config.ingest.store), config.features, config.label, config.training_set
+    open_version(current_version(config.ingest.store)),
+    config.features,
+    config.label,
+    config.training_set,
 )
 result = train_model(parts, settings)
 print(

@@ -19,9 +19,9 @@ import pandas as pd
 from IPython.display import display
 
 from models.explain import reason_mix
-from models.outputs import MANIFEST, latest_run, slug
-from models.plots import apply_style
-from models.report import score_distribution_figure, segment_sizes_figure
+from models.plot_style import apply_style
+from models.scoring.files import MANIFEST, latest_run, slug
+from models.scoring.report import score_distribution_figure, segment_sizes_figure
 from pipelines.config import DEFAULT_CONFIG, load_config
 
 # Paths in the config are relative to the project folder, as for `make demo`.

@@ -27,10 +27,12 @@ from features.clock import as_utc
 from features.errors import UserError
 from features.generator import Messiness, generate_world
 from features.ingest import IngestReport, ingest
-from models.outputs import MANIFEST
-from models.registry import promote
-from models.scoring_run import check_request
-from models.tracking import ModelQualityError, TrainingRun, configure_tracking
+from features.store import current_version
+from models.model_registry import promote
+from models.scoring.files import MANIFEST
+from models.scoring.run import check_request
+from models.tracking import configure_tracking
+from models.training.record import ModelQualityError, TrainingRun
 from pipelines.config import load_config, train_with_config, with_overrides
 
 app = typer.Typer(
@@ -138,7 +140,8 @@ def features_command(
     cutoff = as_utc(as_of)
     out = out or settings.features.out / f"features_{cutoff:%Y-%m-%dT%H%M}.parquet"
     with console.status(f"Building features as of {cutoff}"):
-        table = write_features(store or settings.ingest.store, cutoff, out, settings.features)
+        version = current_version(store or settings.ingest.store)
+        table = write_features(version, cutoff, out, settings.features)
     console.print(
         f"{len(table):,} customers x {table.shape[1] - 2} features as of {cutoff} -> {out}"
     )
@@ -208,8 +211,11 @@ def score(
     )
     configure_tracking(settings.tracking)
     cutoff = as_utc(as_of)
-    # Refuse an impossible request here, before the flow starts and logs it as a crash.
-    check_request(settings.ingest.store, cutoff, settings.scoring.model, settings.scoring)
+    # Refuse an impossible request here, before the flow starts and logs it as a crash;
+    # the flow resolves the same store version and model again (the model is cached).
+    check_request(
+        current_version(settings.ingest.store), cutoff, settings.scoring.model, settings.scoring
+    )
     print_scoring_run(run_score_flow(settings, cutoff))
 
 

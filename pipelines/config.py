@@ -13,11 +13,13 @@ from features.errors import UserError
 from features.generator import GeneratorSettings
 from features.ingest import IngestSettings
 from features.labels import LabelSettings
-from models.dataset import TrainingSetSettings
-from models.scoring import ScoringSettings
-from models.tracking import TrackingSettings, TrainingRun
-from models.train import TrainSettings
-from models.training_run import train_and_register
+from features.store import current_version
+from models.scoring.ranked_list import ScoringSettings
+from models.tracking import TrackingSettings
+from models.training.dataset import TrainingSetSettings
+from models.training.fit import TrainSettings
+from models.training.record import TrainingRun
+from models.training.run import train_and_register
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "advocacy.yaml"
 
@@ -81,9 +83,9 @@ def load_config(path: Path | None = None) -> AppConfig:
 
 
 def train_with_config(config: AppConfig) -> TrainingRun:
-    """`train_and_register` with every setting taken from the configuration."""
+    """`train_and_register` on the store's current version, settings from the configuration."""
     return train_and_register(
-        config.ingest.store,
+        current_version(config.ingest.store),
         config.train.out,
         config.features,
         config.label,

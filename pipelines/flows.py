@@ -12,19 +12,23 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from prefect_dask import DaskTaskRunner
 
+from features.atomic import discard_folder, publish_folder, stage_folder
 from features.build import FeatureSettings, write_features
 from features.clock import as_utc
 from features.generator import WorldSummary, generate_world
 from features.ingest import IngestReport, IngestSettings, ingest
-from models.outputs import abandon_run, begin_run, complete_run, run_name
-from models.scoring import ScoringSettings
-from models.scoring_run import ScoringPlan, finish_scoring, prepare_scoring, score_slice
-from models.tracking import TrainingRun, configure_tracking
+from features.store import current_version
+from models.scoring.files import LATEST, run_name
+from models.scoring.ranked_list import ScoringSettings
+from models.scoring.run import ScoringPlan, finish_scoring, prepare_scoring, score_slice
+from models.tracking import configure_tracking
+from models.training.record import TrainingRun
 from pipelines.config import AppConfig, GenerateSection, train_with_config, with_overrides
 
 
@@ -61,7 +65,7 @@ def ingest_flow(settings: IngestSettings) -> IngestReport:
 @task(name="build feature table", cache_policy=NO_CACHE)
 def features_task(store: Path, as_of: datetime, out: Path, settings: FeatureSettings) -> int:
     """Write the feature table for one cutoff; returns its number of rows."""
-    return len(write_features(store, as_utc(as_of), out, settings))
+    return len(write_features(current_version(store), as_utc(as_of), out, settings))
 
 
 @flow(name="features")
@@ -94,12 +98,15 @@ def train_flow(config: AppConfig) -> TrainingRun:
 
 @task(name="check request and build features", cache_policy=NO_CACHE)
 def prepare_scoring_task(
-    config: AppConfig, as_of: datetime, model: str, folder: Path
+    store_version: Path,
+    as_of: pd.Timestamp,
+    model: str,
+    settings: ScoringSettings,
+    features: FeatureSettings,
+    folder: Path,
 ) -> ScoringPlan:
     """Resolve the model and write the feature table into the run folder."""
-    return prepare_scoring(
-        config.ingest.store, as_utc(as_of), model, config.scoring, config.features, folder
-    )
+    return prepare_scoring(store_version, as_of, model, settings, features, folder)
 
 
 @task(name="score partition", cache_policy=NO_CACHE)
@@ -110,40 +117,43 @@ def score_partition_task(plan: ScoringPlan, index: int) -> Path:
 
 @task(name="rank and write outputs", cache_policy=NO_CACHE)
 def finish_scoring_task(
-    plan: ScoringPlan,
-    parts: list[Path],
-    config: AppConfig,
-    as_of: datetime,
-    folder: Path,
-    seconds: float,
+    plan: ScoringPlan, parts: list[Path], settings: ScoringSettings, folder: Path, seconds: float
 ) -> dict[str, Any]:
     """Rank, segment, and write the list, segment files, manifest and report."""
-    return finish_scoring(
-        plan, parts, config.ingest.store, as_utc(as_of), config.scoring, folder, seconds
-    )
+    return finish_scoring(plan, parts, settings, folder, seconds)
 
 
 @flow(name="score")
 def score_flow(config: AppConfig, as_of: datetime | None = None, model: str | None = None) -> Path:
     """Score every eligible customer into a new run folder; `latest` moves when it is done.
 
-    `as_of` defaults to the moment the run starts (scheduled runs). Partitions run as
-    tasks on the flow's task runner (see `run_score_flow`): one after another locally,
-    side by side on a Dask cluster.
+    `as_of` defaults to the moment the run starts (scheduled runs). The store version,
+    the as-of moment and the model are resolved once here, for every step of the run.
+    Partitions run as tasks on the flow's task runner (see `run_score_flow`): one after
+    another locally, side by side on a Dask cluster.
     """
-    as_of = as_utc(as_of)
+    cutoff = as_utc(as_of)
+    store_version = current_version(config.ingest.store)
     configure_tracking(config.tracking)
-    folder = begin_run(config.scoring.out)
+    folder = stage_folder(config.scoring.out)
     try:
-        plan = prepare_scoring_task(config, as_of, model or config.scoring.model, folder)
+        plan = prepare_scoring_task(
+            store_version,
+            cutoff,
+            model or config.scoring.model,
+            config.scoring,
+            config.features,
+            folder,
+        )
         started = time.perf_counter()
         futures = [score_partition_task.submit(plan, i) for i in range(len(plan.partitions))]
         parts = [future.result() for future in futures]
         seconds = time.perf_counter() - started
-        manifest = finish_scoring_task(plan, parts, config, as_of, folder, seconds)
-        final = complete_run(folder, run_name(as_utc(as_of), plan.model_version))
+        manifest = finish_scoring_task(plan, parts, config.scoring, folder, seconds)
+        name = run_name(cutoff, plan.model_version)
+        final = publish_folder(folder, name, folder.parent / LATEST)
     except BaseException:
-        abandon_run(folder)
+        discard_folder(folder)
         raise
     get_run_logger().info(
         "%d customers scored with version %s -> %s; segments %s",

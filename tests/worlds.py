@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from features.contracts import CONTRACTS
-from features.parsing import parse_table, with_all_columns
+from features.contracts import CONTRACTS, with_all_columns
+from features.ingest.parsing import parse_table
 
 
 def clean_tables() -> dict[str, pd.DataFrame]:

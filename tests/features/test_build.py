@@ -9,9 +9,10 @@ import pytest
 
 from features.build import build_features
 from features.contracts import ADVOCACY_TYPES
+from features.definitions import ADVOCACY_PLURALS, FEATURE_NAMES
 from features.ingest import IngestSettings, ingest
-from features.registry import ADVOCACY_PLURALS, FEATURE_NAMES
-from features.source import open_frames, open_store
+from features.store import current_version
+from features.views import open_frames, open_version
 from tests.worlds import clean_tables, typed
 
 CUTOFF = pd.Timestamp("2024-03-15T00:00:00Z")
@@ -111,6 +112,8 @@ def test_time_zones_are_resolved_before_the_cutoff_comparison(tmp_path: Path) ->
     for name, frame in tables.items():
         frame.to_csv(source / f"{name}.csv", index=False)
     ingest(IngestSettings(source=source, store=tmp_path / "store", as_of="2025-01-01T00:00:00Z"))
-    f = build_features(open_store(tmp_path / "store"), [CUTOFF]).set_index("customer_id")
+    f = build_features(open_version(current_version(tmp_path / "store")), [CUTOFF]).set_index(
+        "customer_id"
+    )
     assert f.loc["C1", "orders_all"] == 1
     assert f.loc["C1", "days_since_last_order"] == pytest.approx(2.5 / 24)

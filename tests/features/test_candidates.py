@@ -8,10 +8,11 @@ from duckdb import DuckDBPyConnection
 
 from features.build import build_features
 from features.candidates import candidate_values
+from features.definitions import FEATURES, HELPERS, Feature
 from features.generator import GeneratorSettings, generate_world
 from features.ingest import IngestSettings, ingest
-from features.registry import FEATURES, HELPERS, Feature
-from features.source import open_frames, open_store
+from features.store import current_version
+from features.views import open_frames, open_version
 from tests.worlds import clean_tables, typed
 
 CUTOFF = pd.Timestamp("2024-03-15T00:00:00Z")
@@ -37,7 +38,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[DuckDBPyConnect
             source=folder / "world", store=folder / "store", as_of="2026-11-01T00:00:00Z"
         )
     )
-    connection = open_store(folder / "store")
+    connection = open_version(current_version(folder / "store"))
     return connection, build_features(connection, ["2025-06-01", "2026-03-01"])
 
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from features.build import build_features
 from features.contracts import CONTRACTS, STORE_DTYPES
 from features.labels import LabelSettings, build_labels
-from features.source import open_frames
+from features.views import open_frames
 
 CUTOFF = pd.Timestamp("2024-06-01T00:00:00Z")
 CUSTOMERS = ["C1", "C2", "C3", "C4"]

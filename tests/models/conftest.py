@@ -9,8 +9,9 @@ import pytest
 
 from features.generator import GeneratorSettings, generate_world
 from features.ingest import IngestSettings, ingest
-from features.source import open_store
-from models.dataset import TrainingSet, build_training_set
+from features.store import current_version
+from features.views import open_version
+from models.training.dataset import TrainingSet, build_training_set
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ def _world(folder: Path, customers: int, seed: int) -> World:
         source=folder / "world",
         store=folder / "store",
         truth=folder / "world" / "truth" / "propensity.parquet",
-        parts=build_training_set(open_store(folder / "store")),
+        parts=build_training_set(open_version(current_version(folder / "store"))),
     )
 
 

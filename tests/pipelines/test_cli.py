@@ -39,7 +39,7 @@ def test_ingest_publishes_a_store_and_reports(
     printed = capsys.readouterr().out
     assert "purchases" in printed
     assert str(current_version(store)) in printed.replace("\n", "")
-    assert len(read_table(store, "customers")) == 300
+    assert len(read_table(current_version(store), "customers")) == 300
 
 
 def test_user_errors_exit_2_with_one_message(

@@ -6,16 +6,25 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import mlflow
 import pandas as pd
 import pytest
+from mlflow import MlflowClient
 
+from features.atomic import point_link
 from features.build import FeatureSettings
 from features.clock import as_utc
+from features.definitions import FEATURE_NAMES
 from features.generator import GeneratorSettings, generate_world
-from features.ingest import IngestSettings
-from features.registry import FEATURE_NAMES
-from models.outputs import latest_run
+from features.ingest import IngestSettings, ingest
+from features.store import current_version
+from features.views import open_version
+from models.model_registry import CHAMPION, MODEL_NAME
+from models.scoring.files import latest_run
+from models.scoring.ranked_list import score_partition
 from models.tracking import configure_tracking
+from models.training.dataset import build_training_set
+from models.training.fit import TrainSettings, train_model
 from pipelines.config import load_config, with_overrides
 from pipelines.flows import demo_flow, features_flow, ingest_flow, run_score_flow
 
@@ -61,7 +70,7 @@ def test_demo_pipeline_dask_scoring_and_a_failed_run(
     def disk_full(*args: object, **kwargs: object) -> None:
         raise OSError("No space left on device")
 
-    monkeypatch.setattr("models.scoring_run.write_xlsx", disk_full)
+    monkeypatch.setattr("models.scoring.run.write_xlsx", disk_full)
     with pytest.raises(OSError, match="No space left"):
         run_score_flow(config, as_of)
     assert latest_run(tmp_path / "scores") == dask_folder
@@ -82,3 +91,55 @@ def test_features_flow_writes_the_table(tmp_path: Path) -> None:
     table = pd.read_parquet(out)
     assert list(table.columns) == ["customer_id", "cutoff", *FEATURE_NAMES]
     assert table["cutoff"].eq(pd.Timestamp("2026-06-01T00:00:00Z")).all() and len(table) > 50
+
+
+@pytest.mark.usefixtures("prefect_api")
+def test_a_store_published_mid_run_does_not_reach_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, as_of = tmp_path / "store", as_utc("2026-10-01")
+    for name, seed in (("a", 21), ("b", 22)):  # two worlds with different customers
+        generate_world(GeneratorSettings(customers=3000, seed=seed), tmp_path / name)
+    ingest(IngestSettings(source=tmp_path / "a", store=store, as_of="2026-11-01T00:00:00Z"))
+    version_a = current_version(store)
+    config = load_config()
+    config = config.model_copy(
+        update={
+            "ingest": with_overrides(config.ingest, store=store),
+            "tracking": with_overrides(config.tracking, artifacts=tmp_path / "artifacts"),
+            "scoring": with_overrides(config.scoring, out=tmp_path / "scores", partitions=3),
+        }
+    )
+    configure_tracking(config.tracking)
+    result = train_model(build_training_set(open_version(version_a)), TrainSettings())
+    with mlflow.start_run():
+        mlflow.pyfunc.log_model(
+            name="model", python_model=result.model, registered_model_name=MODEL_NAME
+        )
+    MlflowClient().set_registered_model_alias(MODEL_NAME, CHAMPION, "1")
+
+    scored_partitions = []
+
+    def publish_between_partitions(*args: object) -> pd.DataFrame:
+        if not scored_partitions:  # after the features, before the first partition
+            ingest(IngestSettings(source=tmp_path / "b", store=store, as_of="2026-11-01"))
+        scored_partitions.append(args)
+        return score_partition(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("models.scoring.run.score_partition", publish_between_partitions)
+    during = run_score_flow(config, as_of)
+    assert len(scored_partitions) == 3 and current_version(store) != version_a
+
+    monkeypatch.setattr("models.scoring.run.score_partition", score_partition)
+    point_link(store / "current", version_a)  # the same run again, with nothing published
+    alone = run_score_flow(config, as_of)
+    listed = pd.read_parquet(during / "ranked_list.parquet")
+    pd.testing.assert_frame_equal(listed, pd.read_parquet(alone / "ranked_list.parquet"))
+    assert listed["contactable"].any()  # opt-ins of world b would match no customer of a
+    manifests = [json.loads((run / "manifest.json").read_text()) for run in (during, alone)]
+    assert manifests[0]["input_fingerprint"] == version_a.name
+    for key in ("input_store", "input_fingerprint", "customers", "segments", "model_version"):
+        assert manifests[0][key] == manifests[1][key], key
+    for segment in ("champion", "likely-advocate"):
+        outreach = pd.read_csv(during / "segments" / f"{segment}.csv", dtype={"customer_id": str})
+        assert len(outreach) > 0 and outreach["contactable"].all()

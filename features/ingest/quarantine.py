@@ -1,0 +1,73 @@
+"""Which rows break the contract, and the quarantine records that say why.
+
+A failure is a (row, column, rule) record; a quarantined row keeps its original values,
+its source file and row number, and every rule it broke.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pandera
+
+from features.contracts import CONTRACTS, TABLE_CHECKS
+from features.ingest.parsing import no_failures
+
+PANDERA_RULES = {"not_nullable": "missing_value", "field_uniqueness": "duplicate_id"}
+
+
+def validate_rows(typed: pd.DataFrame, schema: pandera.DataFrameSchema) -> pd.DataFrame:
+    """Rows that break the contract, as (row, column, rule) records."""
+    if typed.empty:
+        return no_failures()
+    contract = CONTRACTS[schema.name]
+    try:
+        schema.validate(typed, lazy=True, inplace=True)
+    except pandera.errors.SchemaErrors as errors:
+        cases = errors.failure_cases
+        structural = cases[cases["index"].isna()]
+        if not structural.empty:
+            raise RuntimeError(
+                f"typed {contract.name} table does not fit its schema:\n{structural}"
+            ) from errors
+        rules = cases["check"].astype("str").replace(PANDERA_RULES)
+        table_columns = {name: column for name, column, _ in TABLE_CHECKS.get(contract.name, [])}
+        reported = cases["column"].astype("str")
+        columns = reported.where(~rules.isin(list(table_columns)), rules.map(table_columns))
+        return pd.DataFrame(
+            {"row": cases["index"].astype("int64"), "column": columns, "rule": rules}
+        ).drop_duplicates()
+    return no_failures()
+
+
+def exact_duplicates(typed: pd.DataFrame, id_column: str) -> pd.Series:
+    """Rows that repeat an earlier row value for value (only rows sharing an id can)."""
+    shares_id = typed[id_column].notna() & typed[id_column].duplicated(keep=False)
+    repeated = pd.Series(False, index=typed.index)
+    repeated[shares_id] = typed[shares_id].duplicated(keep="first")
+    return repeated
+
+
+def quarantine_records(raw: pd.DataFrame, failures: pd.DataFrame, source: Path) -> pd.DataFrame:
+    """The failed rows with their original values, their position and the rules they broke."""
+    reasons = (
+        (failures["column"] + ": " + failures["rule"])
+        .groupby(failures["row"])
+        .agg(lambda texts: "; ".join(sorted(set(texts))))
+    )
+    original = raw.loc[reasons.index].astype("str")
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "source_file": str(source),
+                    "source_row": reasons.index + 1,
+                    "rules": reasons.to_numpy(),
+                },
+                index=reasons.index,
+            ),
+            original,
+        ],
+        axis=1,
+    ).reset_index(drop=True)

@@ -1,0 +1,43 @@
+"""A DuckDB connection that sees the five curated tables as views.
+
+The feature and label builders run SQL against such a connection, whether the tables
+come from the curated store's Parquet files (production) or from DataFrames (tests,
+notebooks), so both paths run the very same SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from features.contracts import CONTRACTS, TABLE_NAMES, with_all_columns
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect()
+    connection.execute("SET TimeZone = 'UTC'")
+    return connection
+
+
+def open_version(version: Path, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """Views over one version folder of the curated store (see `features.store`)."""
+    connection = _connect()
+    if threads:
+        connection.execute(f"SET threads = {int(threads)}")
+    for name in TABLE_NAMES:
+        path = (version / f"{name}.parquet").as_posix().replace("'", "''")
+        connection.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{path}')")
+    return connection
+
+
+def open_frames(tables: Mapping[str, pd.DataFrame]) -> duckdb.DuckDBPyConnection:
+    """Views over in-memory tables (missing optional columns are added as NULL)."""
+    connection = _connect()
+    for name in TABLE_NAMES:
+        frame = with_all_columns(tables[name], CONTRACTS[name])
+        connection.register(f"{name}_frame", frame)
+        connection.execute(f"CREATE VIEW {name} AS SELECT * FROM {name}_frame")
+    return connection

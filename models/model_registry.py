@@ -1,0 +1,132 @@
+"""The model registry: which version is `champion`, and loading a version for scoring.
+
+A new version takes `champion` only when it beats the current champion on the same
+test rows by a margin; otherwise it is the `challenger`. A person can override with
+`advocacy promote VERSION`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import cast
+
+import mlflow
+import pandas as pd
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+from sklearn.metrics import average_precision_score
+
+from features.definitions import FEATURE_SET_VERSION
+from features.errors import UserError
+from models.bundle import AdvocacyModel
+
+MODEL_NAME = "advocacy-propensity"
+# What the registry answers for a model, version or alias that does not exist.
+NOT_FOUND = frozenset({"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"})
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+
+
+@dataclass(frozen=True)
+class AliasDecision:
+    """Which alias a new version got, and why."""
+
+    alias: str
+    new_pr_auc: float
+    champion_version: str | None
+    champion_pr_auc: float | None
+    reason: str
+
+
+def decide_alias(
+    new_pr_auc: float, champion_pr_auc: float | None, margin: float
+) -> tuple[str, str]:
+    """`champion` if there is none or the new score beats it by `margin`, else `challenger`."""
+    if champion_pr_auc is None:
+        return CHAMPION, "no champion yet"
+    if new_pr_auc >= champion_pr_auc + margin:
+        return CHAMPION, (
+            f"PR-AUC {new_pr_auc:.4f} beats the champion's {champion_pr_auc:.4f} "
+            f"by at least {margin:.4f}"
+        )
+    return CHALLENGER, (
+        f"PR-AUC {new_pr_auc:.4f} does not beat the champion's {champion_pr_auc:.4f} "
+        f"by {margin:.4f}"
+    )
+
+
+def load_model(reference: str, name: str = MODEL_NAME) -> tuple[AdvocacyModel, str]:
+    """The model of a registry alias (e.g. `champion`) or version number, and its version."""
+    client = MlflowClient()
+    try:
+        version = (
+            client.get_model_version(name, reference)
+            if reference.isdigit()
+            else client.get_model_version_by_alias(name, reference)
+        )
+    except MlflowException as error:
+        if error.error_code not in NOT_FOUND:
+            raise  # e.g. a tracking server that cannot be reached: not "no such model"
+        hint = " Train one with `advocacy train`." if reference == CHAMPION else ""
+        raise UserError(
+            f"The registry at {mlflow.get_tracking_uri()} has no '{reference}' "
+            f"for model {name}.{hint}"
+        ) from error
+    number = str(version.version)
+    return _load_version(mlflow.get_tracking_uri(), name, number), number
+
+
+@lru_cache(maxsize=4)
+def _load_version(tracking_uri: str, name: str, version: str) -> AdvocacyModel:
+    # Registered versions never change: one download per process, store and version.
+    loaded = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+    return cast(AdvocacyModel, loaded.unwrap_python_model())
+
+
+def assign_alias(
+    version: str, test_rows: pd.DataFrame, new_pr_auc: float, margin: float, name: str = MODEL_NAME
+) -> AliasDecision:
+    """Score the current champion on the new version's test rows and set the new alias.
+
+    A champion built on another feature set cannot be scored on these rows: the new
+    version is then the challenger, for a person to promote.
+    """
+    try:
+        champion, champion_version = load_model(CHAMPION, name)
+    except UserError:
+        champion_version, champion_pr_auc = None, None
+    else:
+        if champion.feature_set_version != FEATURE_SET_VERSION:
+            MlflowClient().set_registered_model_alias(name, CHALLENGER, version)
+            reason = (
+                f"the champion (version {champion_version}) uses feature set "
+                f"{champion.feature_set_version}, not {FEATURE_SET_VERSION}: compare and "
+                "promote by hand"
+            )
+            return AliasDecision(CHALLENGER, new_pr_auc, champion_version, None, reason)
+        label = test_rows["label"].to_numpy()
+        champion_pr_auc = float(average_precision_score(label, champion.raw_score(test_rows)))
+    alias, reason = decide_alias(new_pr_auc, champion_pr_auc, margin)
+    MlflowClient().set_registered_model_alias(name, alias, version)
+    return AliasDecision(alias, new_pr_auc, champion_version, champion_pr_auc, reason)
+
+
+def promote(version: str, name: str = MODEL_NAME) -> str:
+    """Make `version` the champion by hand; returns what changed, for the person."""
+    client = MlflowClient()
+    try:
+        aliases = client.get_model_version(name, version).aliases
+    except MlflowException as error:
+        raise UserError(f"Model {name} has no version {version}.") from error
+    try:
+        previous: str | None = str(client.get_model_version_by_alias(name, CHAMPION).version)
+    except MlflowException:
+        previous = None
+    if previous == version:
+        return f"Version {version} of {name} already is the champion; nothing changed."
+    client.set_registered_model_alias(name, CHAMPION, version)
+    if CHALLENGER in aliases:
+        client.delete_registered_model_alias(name, CHALLENGER)
+    was = f"was version {previous}" if previous else "there was none"
+    return f"Version {version} of {name} is now the champion ({was})."

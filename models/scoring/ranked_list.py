@@ -1,0 +1,121 @@
+"""Batch scoring: probabilities, exact SHAP reasons, ranks, segments and programs.
+
+Scoring works in customer partitions so that the same steps run one after another on
+a laptop or side by side on a Dask cluster (see `pipelines.flows.score_flow`):
+`score_partition` turns a slice of the feature table into probabilities and reasons,
+`rank_customers` puts the slices together into the ranked list.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from itertools import pairwise
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import pandas as pd
+import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict, Field
+
+from features.errors import UserError
+from features.labels import observed_period
+from models.bundle import AdvocacyModel
+from models.model_registry import MODEL_NAME
+from models.scoring.reasons import REASONS, top_reasons
+from models.scoring.segments import SegmentSettings, assign_segments, percentile_of
+
+LIST_COLUMNS = (
+    "rank",
+    "customer_id",
+    "probability",
+    "percentile",
+    "segment",
+    "suggested_program",
+    *(f"reason_{i}" for i in range(1, REASONS + 1)),
+    "contactable",
+    "model_name",
+    "model_version",
+    "as_of",
+)
+
+
+class ScoringSettings(BaseModel):
+    """How `advocacy score` runs and what it writes."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    out: Path = Path("data/scores")
+    model: str = "champion"
+    """Registry alias or version number of the model to score with."""
+    partitions: int = Field(4, gt=0)
+    task_runner: Literal["local", "dask"] = "local"
+    dask_address: str | None = None
+    """Scheduler of a running Dask cluster; null with task_runner dask: a local cluster."""
+    max_data_age_days: int = Field(7, ge=0)
+    """Refuse to score when the newest data is older than this at the as-of date."""
+    outreach_contactable_only: bool = True
+    """Per-segment outreach files list only customers who may be contacted."""
+    segments: SegmentSettings
+
+
+def check_as_of(connection: duckdb.DuckDBPyConnection, as_of: pd.Timestamp, max_age: int) -> None:
+    """Refuse an as-of date after the data: scores would silently describe the past."""
+    _, newest = observed_period(connection)
+    if as_of > newest + timedelta(days=max_age):
+        raise UserError(
+            f"The as-of date {as_of:%Y-%m-%d %H:%M} is after the newest data "
+            f"({newest:%Y-%m-%d %H:%M}, more than {max_age} days earlier). Ingest newer data, "
+            f"or score as of the data's end with --as-of {newest + timedelta(seconds=1):%Y-%m-%d}."
+        )
+
+
+def partition_bounds(rows: int, partitions: int) -> list[tuple[int, int]]:
+    """Contiguous row ranges [start, stop) of nearly equal size covering `rows` rows."""
+    edges = [round(i * rows / partitions) for i in range(partitions + 1)]
+    return [(a, b) for a, b in pairwise(edges) if b > a]
+
+
+def score_partition(features: Path, start: int, stop: int, model: AdvocacyModel) -> pd.DataFrame:
+    """Probability, raw score and reasons for rows [start, stop) of the feature table."""
+    rows = pq.read_table(features).slice(start, stop - start).to_pandas()
+    contributions = model.contributions(rows)
+    reasons = top_reasons(contributions[:, :-1], model.matrix(rows), model.features)
+    raw = contributions.sum(axis=1)
+    scored = pd.DataFrame(
+        {
+            "customer_id": rows["customer_id"],
+            "raw_score": raw,
+            "probability": model.calibrator.probability(raw),
+        }
+    )
+    return pd.concat([scored, reasons], axis=1)
+
+
+def rank_customers(
+    scored: pd.DataFrame,
+    features: pd.DataFrame,
+    contactable: pd.Series,
+    settings: SegmentSettings,
+    model_version: str,
+    as_of: pd.Timestamp,
+) -> pd.DataFrame:
+    """The ranked list: one row per customer, best first (see `LIST_COLUMNS`).
+
+    Ties in probability (calibration is a step function) are broken by the raw score,
+    then by customer id, so the order is the model's and is reproducible.
+    """
+    ranked = scored.sort_values(
+        ["probability", "raw_score", "customer_id"], ascending=[False, False, True]
+    ).reset_index(drop=True)
+    ranked["rank"] = range(1, len(ranked) + 1)
+    ranked["percentile"] = percentile_of(ranked["rank"])
+    rows = features.set_index("customer_id").loc[ranked["customer_id"]].reset_index(drop=True)
+    ranked = pd.concat([ranked, assign_segments(rows, ranked["percentile"], settings)], axis=1)
+    ranked["contactable"] = (
+        ranked["customer_id"].map(contactable).astype("boolean").fillna(False).astype(bool)
+    )
+    ranked["model_name"] = MODEL_NAME
+    ranked["model_version"] = model_version
+    ranked["as_of"] = as_of
+    return ranked[list(LIST_COLUMNS)]

@@ -1,0 +1,140 @@
+"""Segments and suggested outreach programs: rules as data, checked when they are loaded.
+
+Segments are tried in order and a customer lands in the first that matches. A segment
+matches through conditions on features (`when_any`: any group whose conditions all
+hold) and/or a position in the ranked list (`top_share`: within the top share of all
+scored customers). Inside a segment, the first program whose conditions hold is
+suggested. A condition reads `feature op number`, e.g. `last_nps <= 6`; a condition on
+a missing value is false.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from features.definitions import FEATURE_NAMES
+from models.scoring.files import slug
+
+OPERATORS: dict[str, Callable[[pd.Series, float], pd.Series]] = {
+    "<=": operator.le,
+    ">=": operator.ge,
+    "<": operator.lt,
+    ">": operator.gt,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+CONDITION = re.compile(r"^\s*(\w+)\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$")
+
+
+def parse_condition(text: str) -> tuple[str, str, float]:
+    """`"last_nps <= 6"` -> ("last_nps", "<=", 6.0); unknown features are an error."""
+    match = CONDITION.match(text)
+    if match is None:
+        raise ValueError(f"'{text}' is not a condition of the form `feature <= number`")
+    name, op, number = match.groups()
+    if name not in FEATURE_NAMES:
+        raise ValueError(f"'{text}' names unknown feature '{name}' (see features/README.md)")
+    return name, op, float(number)
+
+
+class Conditions(BaseModel):
+    """Condition groups: true where every condition of at least one group holds."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    when_any: list[list[str]] = []
+
+    @field_validator("when_any")
+    @classmethod
+    def _conditions_parse(cls, groups: list[list[str]]) -> list[list[str]]:
+        for group in groups:
+            for text in group:
+                parse_condition(text)
+        return groups
+
+    def holds(self, features: pd.DataFrame) -> pd.Series:
+        """Where the conditions hold (everywhere when there are none)."""
+        if not self.when_any:
+            return pd.Series(True, index=features.index)
+        result = pd.Series(False, index=features.index)
+        for group in self.when_any:
+            group_holds = pd.Series(True, index=features.index)
+            for text in group:
+                name, op, number = parse_condition(text)
+                values = features[name]
+                group_holds &= OPERATORS[op](values, number).fillna(False) & values.notna()
+            result |= group_holds
+        return result
+
+
+class ProgramRule(Conditions):
+    """A suggested outreach program and when to suggest it."""
+
+    program: str
+
+
+class SegmentRule(Conditions):
+    """One segment: its conditions, its place in the list, its programs."""
+
+    name: str
+    top_share: float | None = Field(None, gt=0, le=1)
+    programs: list[ProgramRule] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _has_a_default_program(self) -> SegmentRule:
+        if self.programs[-1].when_any:
+            raise ValueError(f"segment '{self.name}': the last program needs no conditions")
+        return self
+
+    def matches(self, features: pd.DataFrame, percentile: pd.Series) -> pd.Series:
+        """Customers in this segment (before earlier segments take theirs)."""
+        inside = self.holds(features)
+        if self.top_share is not None:
+            inside &= percentile > 1 - self.top_share
+        return inside
+
+
+class SegmentSettings(BaseModel):
+    """The ordered segment rules; the last one must take everyone left."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rules: list[SegmentRule] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _last_segment_takes_the_rest(self) -> SegmentSettings:
+        slugs = [slug(rule.name) for rule in self.rules]
+        if len(set(slugs)) < len(slugs):
+            raise ValueError("segment names must differ (also in letters and digits alone)")
+        last = self.rules[-1]
+        if last.when_any or last.top_share is not None:
+            raise ValueError(f"the last segment ('{last.name}') must have no conditions")
+        return self
+
+
+def assign_segments(
+    features: pd.DataFrame, percentile: pd.Series, settings: SegmentSettings
+) -> pd.DataFrame:
+    """Columns segment and suggested_program, one row per customer of `features`."""
+    segment = pd.Series(pd.NA, index=features.index, dtype="str")
+    program = pd.Series(pd.NA, index=features.index, dtype="str")
+    for rule in settings.rules:
+        members = segment.isna() & rule.matches(features, percentile)
+        segment[members] = rule.name
+        for choice in rule.programs:
+            chosen = members & program.isna() & choice.holds(features)
+            program[chosen] = choice.program
+    return pd.DataFrame({"segment": segment, "suggested_program": program})
+
+
+def percentile_of(rank: pd.Series) -> pd.Series:
+    """Share of customers ranked at or below each one: 1.0 for rank 1, 1/n for the last.
+
+    `percentile > 1 - share` then holds exactly for the top `share` of the list.
+    """
+    return 1 - (rank - 1) / len(rank)

@@ -1,0 +1,92 @@
+"""Training on generated worlds: better than the baselines, close to the oracle, calibrated."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from models.training.fit import MODEL, ORACLE, REFERENCE, TrainingResult, TrainSettings, train_model
+from tests.models.conftest import World
+
+
+@pytest.fixture(scope="module")
+def trained(medium_world: World) -> TrainingResult:
+    return train_model(medium_world.parts, TrainSettings(truth=medium_world.truth))
+
+
+def test_model_beats_every_baseline_on_pr_auc(trained: TrainingResult) -> None:
+    evaluation = trained.evaluation
+    baselines = evaluation.drop(index=[MODEL, ORACLE, REFERENCE])
+    assert set(baselines.index) == {"last_nps_9_or_10", "rfm", "logistic_regression"}
+    assert (evaluation.loc[MODEL, "pr_auc"] > baselines["pr_auc"]).all()
+    assert trained.beats_baselines
+
+
+@pytest.mark.parametrize(
+    "baseline",
+    [
+        "last_nps_9_or_10",
+        "rfm",
+        pytest.param(
+            "logistic_regression",
+            marks=pytest.mark.xfail(
+                reason="the generated hazard is log-linear in the traits but for one "
+                "interaction, so logistic regression stays within noise of the booster in "
+                "the top decile",
+                strict=True,
+            ),
+        ),
+    ],
+)
+def test_model_beats_the_baseline_on_lift_in_the_top_ten_percent(
+    trained: TrainingResult, baseline: str
+) -> None:
+    lift = trained.evaluation["lift_top_10pct"]
+    assert lift[MODEL] > lift[baseline]
+
+
+def test_no_model_beats_the_oracle_by_much(trained: TrainingResult) -> None:
+    # The oracle ranks by the true probabilities; a model can only match it by luck.
+    assert trained.evaluation.loc[MODEL, "pr_auc"] < 1.1 * trained.evaluation.loc[ORACLE, "pr_auc"]
+
+
+def test_calibration_brings_the_brier_score_down(trained: TrainingResult) -> None:
+    model = trained.evaluation.loc[MODEL]
+    assert model["brier"] < model["brier_uncalibrated"]
+    assert model["ece"] < model["ece_uncalibrated"]
+    # Calibrated probabilities average out close to the realised rate.
+    scores = trained.test_scores
+    assert abs(scores["model_probability"].mean() - scores["label"].mean()) < 0.02
+
+
+def test_calibration_never_reorders_customers(trained: TrainingResult) -> None:
+    scores = trained.test_scores.sort_values(MODEL)
+    assert scores["model_probability"].is_monotonic_increasing
+
+
+def test_same_data_and_seed_give_the_same_model(
+    medium_world: World, trained: TrainingResult
+) -> None:
+    again = train_model(medium_world.parts, TrainSettings(truth=medium_world.truth))
+    np.testing.assert_array_equal(
+        again.model.probability(medium_world.parts.test),
+        trained.model.probability(medium_world.parts.test),
+    )
+    assert again.evaluation.equals(trained.evaluation)
+
+
+def test_shap_contributions_add_up_to_the_raw_score(
+    medium_world: World, trained: TrainingResult
+) -> None:
+    rows = medium_world.parts.test
+    contributions = trained.model.contributions(rows)
+    assert contributions.shape == (len(rows), len(trained.model.features) + 1)
+    np.testing.assert_allclose(contributions.sum(axis=1), trained.model.raw_score(rows), atol=1e-9)
+
+
+def test_model_reaches_80_percent_of_the_oracle_on_a_medium_world(
+    trained: TrainingResult,
+) -> None:
+    """20,000 customers, 12 training cutoffs: PR-AUC at least 80 % of the oracle's."""
+    ratio = trained.evaluation.loc[MODEL, "pr_auc"] / trained.evaluation.loc[ORACLE, "pr_auc"]
+    assert ratio >= 0.8, f"model / oracle PR-AUC = {ratio:.3f}"
