@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -458,11 +459,20 @@ def describe(name: str, value: float) -> str:
     return feature(name).phrase.format(value=value)
 
 
-# Changes whenever a feature is added, removed or computed differently; a model records
-# the version it was trained on.
-FEATURE_SET_VERSION = hashlib.sha256(
-    "\n".join(f"{f.name}:{f.dtype}:{f.sql}:{f.missing}" for f in FEATURES).encode()
-).hexdigest()[:12]
+def definition_hash(entry: Feature) -> str:
+    """A short hash of how a feature is computed: SQL (and helpers), dtype, missing rule.
+
+    A model records one per feature it uses, so scoring can tell whether the features
+    it computes today are the ones the model learned from.
+    """
+    helpers = sorted(HELPERS.get(entry.family, {}).items())
+    text = f"{entry.name}:{entry.dtype}:{entry.sql}:{entry.missing}:{helpers}"
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def current_definitions(names: Sequence[str] = FEATURE_NAMES) -> dict[str, str]:
+    """The definition hash of each named feature as the registry computes it today."""
+    return {name: definition_hash(feature(name)) for name in names}
 
 
 def feature(name: str) -> Feature:

@@ -1,7 +1,7 @@
 """The registered model: everything scoring needs, loaded as one thing.
 
 `AdvocacyModel` holds the LightGBM booster, the probability calibrator, the feature
-list and the version of the feature registry it was trained on. As an MLflow pyfunc
+list and how each of those features was defined when it was trained. As an MLflow pyfunc
 model its `predict` returns calibrated probabilities; scoring also uses `raw_score`
 and `contributions` (exact TreeSHAP values in log-odds, which add up to `raw_score`).
 """
@@ -61,12 +61,19 @@ class AdvocacyModel(PythonModel):
         booster: lgb.Booster,
         calibrator: Calibrator,
         features: list[str],
-        feature_set_version: str,
+        feature_definitions: dict[str, str],
     ) -> None:
         self.booster = booster
         self.calibrator = calibrator
         self.features = features
-        self.feature_set_version = feature_set_version
+        self.feature_definitions = feature_definitions
+        """Definition hash per feature (`features.definitions.definition_hash`) at training."""
+
+    def changed_features(self, current: dict[str, str]) -> list[str]:
+        """The model's features whose definition today (`current`) differs or is gone."""
+        return [
+            name for name in self.features if current.get(name) != self.feature_definitions[name]
+        ]
 
     def matrix(self, rows: pd.DataFrame) -> npt.NDArray[np.float64]:
         """The model's feature columns of `rows`, in training order."""
@@ -75,7 +82,7 @@ class AdvocacyModel(PythonModel):
             raise UserError(
                 f"The input lacks {len(missing)} feature(s) the model needs: "
                 f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}. "
-                f"The model was trained on feature set {self.feature_set_version}."
+                "Train a new model with `advocacy train`."
             )
         return rows[self.features].to_numpy("float64")
 

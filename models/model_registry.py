@@ -17,7 +17,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from sklearn.metrics import average_precision_score
 
-from features.definitions import FEATURE_SET_VERSION
+from features.definitions import current_definitions
 from features.errors import UserError
 from models.bundle import AdvocacyModel
 
@@ -89,20 +89,21 @@ def assign_alias(
 ) -> AliasDecision:
     """Score the current champion on the new version's test rows and set the new alias.
 
-    A champion built on another feature set cannot be scored on these rows: the new
-    version is then the challenger, for a person to promote.
+    A champion that uses a feature computed differently today cannot be scored on these
+    rows: the new version is then the challenger, for a person to promote. A champion
+    whose features are all current is compared, however many features were added since.
     """
     try:
         champion, champion_version = load_model(CHAMPION, name)
     except UserError:
         champion_version, champion_pr_auc = None, None
     else:
-        if champion.feature_set_version != FEATURE_SET_VERSION:
+        changed = champion.changed_features(current_definitions())
+        if changed:
             MlflowClient().set_registered_model_alias(name, CHALLENGER, version)
             reason = (
-                f"the champion (version {champion_version}) uses feature set "
-                f"{champion.feature_set_version}, not {FEATURE_SET_VERSION}: compare and "
-                "promote by hand"
+                f"the champion (version {champion_version}) uses features computed "
+                f"differently now ({', '.join(changed[:3])}): compare and promote by hand"
             )
             return AliasDecision(CHALLENGER, new_pr_auc, champion_version, None, reason)
         label = test_rows["label"].to_numpy()

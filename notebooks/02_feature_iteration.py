@@ -273,8 +273,11 @@ plt.show()
 # 2. Regenerate the feature documentation: `make docs` (runs `python -m features.docs`,
 #    which rewrites `features/README.md`; the tests fail while it is stale).
 # 3. `make test`: the point-in-time and leakage tests run over every registry feature.
-# 4. The feature set version (`FEATURE_SET_VERSION`) changes. Registered models keep
-#    working (each reads only its own columns); train a new version with
-#    `advocacy train`. It becomes `champion` only if its test PR-AUC beats
-#    the current champion's on the same rows by `tracking.promotion_margin`; otherwise
-#    it is registered as `challenger` (see notebook 03 for the run it logs).
+# 4. Registered models keep working: each records how every feature it uses was
+#    computed (a hash of its SQL, dtype and missing rule, `definition_hash`), and
+#    scoring checks only those, so adding a feature never blocks the champion.
+#    Changing an existing feature's SQL does: models that use it refuse to score
+#    until a new one is trained. Train a new version with `advocacy train`. It is
+#    compared with the champion on the same test rows and becomes `champion` only if
+#    its PR-AUC beats the champion's by `tracking.promotion_margin`; otherwise it is
+#    registered as `challenger` (see notebook 03 for the run it logs).

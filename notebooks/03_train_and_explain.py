@@ -121,7 +121,7 @@ print(f"tracking URI: {mlflow.get_tracking_uri()}")
 print(f"experiment:   {client.get_experiment(run.info.experiment_id).name}")
 print(f"run id:       {run.info.run_id}")
 print(f"model:        {MODEL_NAME} version {champion.version} (aliases {champion.aliases})")
-for tag in ("data_fingerprint", "feature_set_version", "quality_gate", "registry_decision"):
+for tag in ("data_fingerprint", "features", "quality_gate", "registry_decision"):
     print(f"{tag + ':':<22}{run.data.tags.get(tag)}")
 print("artifacts:", ", ".join(a.path for a in client.list_artifacts(run.info.run_id, "plots")))
 

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from features.build import FeatureSettings, build_features
-from features.definitions import FEATURE_NAMES, FEATURE_SET_VERSION
+from features.definitions import current_definitions
 from features.errors import UserError
 from features.store import read_table
 from features.views import open_version
@@ -61,14 +61,15 @@ def check_request(
     as-of date after the data, a store without the features the model needs.
     """
     loaded, version = load_model(model)
-    if loaded.feature_set_version != FEATURE_SET_VERSION:
+    changed = loaded.changed_features(current_definitions())
+    if changed:
         raise UserError(
-            f"Model version {version} was trained on feature set {loaded.feature_set_version}; "
-            f"the features are now computed as set {FEATURE_SET_VERSION}. Train a new model "
-            "with `advocacy train` before scoring."
+            f"Model version {version} uses {len(changed)} feature(s) that are computed "
+            f"differently now or no longer exist: {', '.join(changed[:5])}"
+            f"{' ...' if len(changed) > 5 else ''}. Train a new model with `advocacy train`, "
+            "or score with a model trained on today's features (--model-version)."
         )
     check_as_of(open_version(store_version), as_of, settings.max_data_age_days)
-    loaded.matrix(pd.DataFrame(columns=list(FEATURE_NAMES)))
     return loaded, version
 
 

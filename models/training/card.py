@@ -98,8 +98,9 @@ Predicts the probability that a customer advocates for the brand within
   {context.features.activity_days} days before it.
 - Label: 1 if the customer has an advocacy event of type
   {", ".join(context.labels.event_types)} in [cutoff, cutoff + {context.labels.horizon_days} days).
-- Features: {len(result.model.features)} behavioural features, feature set
-  `{result.model.feature_set_version}` (see features/README.md).
+- Features: {len(result.model.features)} behavioural features (see features/README.md);
+  how each was computed is recorded in `feature_definitions.json`, and scoring refuses
+  to run when any of them is computed differently today.
 
 ## Model
 LightGBM, {result.best_iteration} trees of up to {result.params["num_leaves"]} leaves,

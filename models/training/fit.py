@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sklearn.metrics import brier_score_loss
 from sklearn.model_selection import StratifiedKFold
 
-from features.definitions import FEATURE_NAMES, FEATURE_SET_VERSION
+from features.definitions import FEATURE_NAMES, current_definitions
 from features.errors import UserError
 from models.bundle import AdvocacyModel, CalibrationMethod, Calibrator
 from models.training.baselines import baseline_scores
@@ -209,7 +209,7 @@ def train_model(parts: TrainingSet, settings: TrainSettings) -> TrainingResult:
         else settings.calibration
     )
     calibrator = Calibrator(method).fit(validation_raw, validation_label)
-    model = AdvocacyModel(booster, calibrator, features, FEATURE_SET_VERSION)
+    model = AdvocacyModel(booster, calibrator, features, current_definitions(features))
 
     test = parts.test
     raw = model.raw_score(test)

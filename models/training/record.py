@@ -94,7 +94,7 @@ def log_training_run(
         mlflow.set_tags(
             {
                 "data_fingerprint": context.data_fingerprint,
-                "feature_set_version": result.model.feature_set_version,
+                "features": str(len(result.model.features)),
                 "best_baseline": result.best_baseline,
             }
         )
@@ -110,6 +110,7 @@ def log_training_run(
             | {f"{part}_rows": rows for part, rows in context.rows.items()}
         )
         mlflow.log_dict(json.loads(json.dumps(config, default=str)), "config.json")
+        mlflow.log_dict(result.model.feature_definitions, "feature_definitions.json")
         mlflow.log_metrics(flat_metrics(result.evaluation))
         for path, figure in run_figures(result, test_rows, int(result.params["seed"])).items():
             mlflow.log_figure(figure, path)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from features.definitions import current_definitions
 from models.bundle import AdvocacyModel, Calibrator
 from models.explain import (
     OTHER_TOPICS,
@@ -44,7 +45,7 @@ def model_and_rows() -> tuple[AdvocacyModel, pd.DataFrame]:
         lgb.Dataset(rows[FEATURES].to_numpy("float64"), label, feature_name=FEATURES),
         num_boost_round=30,
     )
-    model = AdvocacyModel(booster, Calibrator("platt"), FEATURES, "test")
+    model = AdvocacyModel(booster, Calibrator("platt"), FEATURES, current_definitions(FEATURES))
     model.calibrator.fit(model.raw_score(rows), label.to_numpy())
     return model, rows
 

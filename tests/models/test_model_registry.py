@@ -14,6 +14,7 @@ import pytest
 from mlflow import MlflowClient
 
 from features.build import FeatureSettings
+from features.definitions import current_definitions
 from features.errors import UserError
 from features.generator import GeneratorSettings, generate_world
 from features.ingest import IngestSettings, ingest
@@ -29,11 +30,13 @@ from models.model_registry import (
     load_model,
     promote,
 )
+from models.scoring.run import check_request
 from models.tracking import TrackingSettings, configure_tracking
 from models.training.dataset import TrainingSetSettings
 from models.training.fit import MODEL, BoosterSettings, TrainSettings, train_model
 from models.training.record import TrainingRun
 from models.training.run import train_and_register
+from pipelines.config import load_config
 from tests.models.conftest import World
 
 WEAK = BoosterSettings(num_leaves=3, max_depth=2, max_rounds=8, early_stopping_rounds=8)
@@ -133,6 +136,8 @@ def test_training_runs_register_and_a_person_can_override(
     assert "## Known limits" in card and "Oracle ranking" in card
     config = client.download_artifacts(first.run_id, "config.json", str(tmp_path))
     assert json.loads(Path(config).read_text()) == {"note": "test"}
+    definitions = client.download_artifacts(first.run_id, "feature_definitions.json", str(tmp_path))
+    assert json.loads(Path(definitions).read_text()) == current_definitions()
 
     # The signature names the features; the input example holds no ids.
     info = mlflow.models.get_model_info(f"models:/{MODEL_NAME}/1")
@@ -173,7 +178,7 @@ def test_too_few_advocates_to_train_is_a_clear_error(tmp_path: Path) -> None:
     )
     with pytest.raises(UserError, match="too few to train"):
         train_and_register(
-            tmp_path / "store",
+            current_version(tmp_path / "store"),
             tmp_path,
             FeatureSettings(),
             LabelSettings(),
@@ -182,3 +187,40 @@ def test_too_few_advocates_to_train_is_a_clear_error(tmp_path: Path) -> None:
             TrackingSettings(artifacts=tmp_path / "artifacts"),
             {},
         )
+
+
+def test_a_new_feature_never_blocks_the_champion_but_a_changed_one_does(
+    medium_world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parts = medium_world.parts
+    weak = train_model(parts, TrainSettings(booster=WEAK, reference_num_leaves=None))
+    pr_auc = weak.evaluation.loc[MODEL, "pr_auc"]
+    first = _register(weak.model, tmp_path)
+    assert assign_alias(first, parts.test, pr_auc, 0.005).alias == CHAMPION
+    today = current_definitions()
+
+    # A feature added to the registry since: the champion is still compared and scores.
+    with_new = today | {"brand_new_feature": "0123456789ab"}
+    monkeypatch.setattr("models.model_registry.current_definitions", lambda: with_new)
+    second = _register(weak.model, tmp_path)
+    compared = assign_alias(second, parts.test, pr_auc, 0.005)
+    assert compared.champion_pr_auc == pytest.approx(pr_auc)
+    monkeypatch.setattr("models.scoring.run.current_definitions", lambda: with_new)
+    check_request(current_version(medium_world.store), parts.plan.test, "1", load_config().scoring)
+
+    # One of the champion's features computed differently: no comparison, no scoring.
+    changed_name = weak.model.features[0]
+    changed = today | {changed_name: "changed12345"}
+    monkeypatch.setattr("models.model_registry.current_definitions", lambda: changed)
+    third = _register(weak.model, tmp_path)
+    decision = assign_alias(third, parts.test, pr_auc, 0.005)
+    assert decision.alias == CHALLENGER and decision.champion_pr_auc is None
+    assert changed_name in decision.reason
+    monkeypatch.setattr("models.scoring.run.current_definitions", lambda: changed)
+    with pytest.raises(
+        UserError, match=f"computed differently now or no longer exist: {changed_name}"
+    ):
+        check_request(
+            current_version(medium_world.store), parts.plan.test, "1", load_config().scoring
+        )
+    assert weak.model.changed_features(today) == []
