@@ -1,19 +1,23 @@
 """The HTML report of a scoring run: one self-contained file a marketer can open.
 
-Plots are embedded as images, so the file can be mailed or put on a share as is.
+Plots are embedded as images, so the file can be mailed or put on a share as is. The
+page comes from the Jinja templates in `templates/` (`report.html` extends the shared
+`base.html`); this module only prepares plain text and numbers for them, and the
+templates escape every value, so customer data can never inject markup.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import io
+from functools import cache
 from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import shap
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from matplotlib.figure import Figure
 
 from models.explain import NUMBER, shap_summary_figure
@@ -21,6 +25,15 @@ from models.plot_style import MODEL_COLOR, apply_style
 from models.scoring.reasons import REASONS
 
 TOP_ROWS = 20
+TOP_COLUMNS = (
+    "rank",
+    "customer_id",
+    "probability",
+    "segment",
+    "suggested_program",
+    *(f"reason_{i}" for i in range(1, REASONS + 1)),
+)
+"""Columns of the list shown in the report's table of its top customers."""
 
 
 def score_distribution_figure(ranked: pd.DataFrame) -> Figure:
@@ -68,17 +81,46 @@ def top_reasons_figure(ranked: pd.DataFrame, top: int = 15) -> Figure:
     return figure
 
 
-def _embedded(figure: Figure) -> str:
+def figure_data_uri(figure: Figure) -> str:
+    """The figure as a PNG data URI, so the report needs no files beside it."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", bbox_inches="tight")
     plt.close(figure)
+    return f"data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}"
+
+
+def segment_rows(manifest: dict[str, Any]) -> list[dict[str, str]]:
+    """One record per segment: its customers and how many of them may be contacted."""
+    return [
+        {
+            "segment": name,
+            "customers": f"{counts['customers']:,}",
+            "contactable": f"{counts['contactable']:,}",
+        }
+        for name, counts in manifest["segments"].items()
+    ]
+
+
+def top_rows(ranked: pd.DataFrame) -> list[dict[str, str]]:
+    """The first `TOP_ROWS` customers of the list as text records, probabilities to 3 places."""
+    top = ranked[list(TOP_COLUMNS)].head(TOP_ROWS)
     return (
-        f'<img alt="" src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}">'
+        top.assign(probability=top["probability"].map("{:.3f}".format))
+        .astype(str)
+        .to_dict("records")
     )
 
 
-def _table(frame: pd.DataFrame) -> str:
-    return frame.to_html(index=False, escape=True, border=0, classes="data")
+@cache
+def templates() -> Environment:
+    """The package's HTML templates; every value put into them is HTML-escaped."""
+    return Environment(
+        loader=PackageLoader("models.scoring"),
+        autoescape=select_autoescape(),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def report_html(
@@ -86,45 +128,28 @@ def report_html(
     manifest: dict[str, Any],
     explanation: shap.Explanation,
 ) -> str:
-    """The report page."""
-    counts = pd.DataFrame(
-        {
-            "segment": list(manifest["segments"]),
-            "customers": [v["customers"] for v in manifest["segments"].values()],
-            "contactable": [v["contactable"] for v in manifest["segments"].values()],
-        }
-    )
-    columns = [
-        "rank",
-        "customer_id",
-        "probability",
-        "segment",
-        "suggested_program",
-        *(f"reason_{i}" for i in range(1, REASONS + 1)),
-    ]
-    top = ranked[columns].head(TOP_ROWS).assign(probability=lambda t: t["probability"].round(3))
+    """The report page: segment counts, the top of the list, and the plots."""
     figures = [
         score_distribution_figure(ranked),
         segment_sizes_figure(ranked),
         top_reasons_figure(ranked),
         shap_summary_figure(explanation),
     ]
-    title = f"Advocate list as of {manifest['as_of']}"
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 70rem; color: #222; }}
-table.data {{ border-collapse: collapse; font-size: 0.85rem; }}
-table.data td, table.data th {{ padding: 0.25rem 0.6rem; border-bottom: 1px solid #ddd; }}
-img {{ max-width: 100%; margin: 1rem 0; }}
-</style></head><body>
-<h1>{html.escape(title)}</h1>
-<p>Model {html.escape(manifest["model_name"])} version {html.escape(manifest["model_version"])};
-{manifest["customers"]:,} customers scored. Files: ranked_list.xlsx, ranked_list.csv, and
-one file per segment in <code>segments/</code>.</p>
-<h2>Segments</h2>{_table(counts)}
-<h2>Top {TOP_ROWS} of the list</h2>{_table(top)}
-<h2>Plots</h2>
-{"".join(_embedded(figure) for figure in figures)}
-</body></html>
-"""
+    return (
+        templates()
+        .get_template("report.html")
+        .render(
+            title=f"Advocate list as of {manifest['as_of']}",
+            model_name=manifest["model_name"],
+            model_version=manifest["model_version"],
+            customers=f"{manifest['customers']:,}",
+            segment_columns=["segment", "customers", "contactable"],
+            segment_rows=segment_rows(manifest),
+            top_columns=list(TOP_COLUMNS),
+            top_rows=top_rows(ranked),
+            figures=[
+                {"alt": figure.axes[0].get_title(), "src": figure_data_uri(figure)}
+                for figure in figures
+            ],
+        )
+    )
