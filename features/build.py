@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from features.atomic import write_parquet_atomically
 from features.definitions import FEATURES, HELPERS, Family
+from features.schemas import FEATURE_DTYPES, feature_table_schema, validate_table
 from features.sentiment import register_lexicon, sentiment_sql
 from features.views import open_version
 
@@ -175,8 +176,7 @@ def build_features(
     register_events(connection)
     table = connection.execute(feature_sql(settings.activity_days)).df()
     table["cutoff"] = table["cutoff"].dt.tz_convert("UTC")
-    dtypes = {f.name: "int64" if f.dtype == "int" else "float64" for f in FEATURES}
-    return table.astype(dtypes)
+    return table.astype({f.name: FEATURE_DTYPES[f.dtype] for f in FEATURES})
 
 
 def write_features(
@@ -184,5 +184,6 @@ def write_features(
 ) -> pd.DataFrame:
     """Build the feature table for one cutoff from a store version and write it to `out`."""
     table = build_features(open_version(store_version), [as_of], settings)
+    validate_table(table, feature_table_schema())
     write_parquet_atomically(table, out)
     return table

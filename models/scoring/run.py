@@ -21,6 +21,7 @@ import pandas as pd
 from features.build import FeatureSettings, build_features
 from features.definitions import current_definitions
 from features.errors import UserError
+from features.schemas import feature_table_schema, validate_table
 from features.store import read_table
 from features.views import open_version
 from models.bundle import AdvocacyModel
@@ -35,6 +36,7 @@ from models.scoring.ranked_list import (
     score_partition,
 )
 from models.scoring.report import report_html
+from models.scoring.schemas import ranked_list_schema, scored_partition_schema
 
 FEATURES_FILE = "features.parquet"
 
@@ -90,6 +92,7 @@ def prepare_scoring(
             f"No customer is eligible as of {as_of:%Y-%m-%d}: none signed up before it with "
             f"an order in the {features.activity_days} days before it."
         )
+    validate_table(table, feature_table_schema())
     work = folder / "work"
     work.mkdir()
     table.to_parquet(work / FEATURES_FILE, index=False)
@@ -109,6 +112,7 @@ def score_slice(plan: ScoringPlan, index: int) -> Path:
     start, stop = plan.partitions[index]
     scored = score_partition(plan.features, start, stop, plan.model)
     path = plan.features.with_name(f"scored-{index:04d}.parquet")
+    validate_table(scored, scored_partition_schema())
     scored.to_parquet(path, index=False)
     return path
 
@@ -129,6 +133,7 @@ def finish_scoring(
     ranked = rank_customers(
         scored, features, contactable, settings.segments, plan.model_version, plan.as_of
     )
+    validate_table(ranked, ranked_list_schema(settings.segments))
     ranked.to_parquet(folder / "ranked_list.parquet", index=False)
     write_csv(ranked, folder / "ranked_list.csv")
     write_xlsx(ranked, folder / "ranked_list.xlsx")
