@@ -33,10 +33,12 @@ MAX_CATEGORY_BITS = 64
 
 
 class FeatureSettings(BaseModel):
-    """Who is scored at a cutoff."""
+    """Who is scored at a cutoff, and where `advocacy features` writes its tables."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    out: Path = Path("data/features")
+    """Folder of the feature tables, one features_<as-of>.parquet per cutoff."""
     activity_days: int = Field(365, gt=0)
     """Eligible: signed up before the cutoff with an order in this many days before it."""
 

@@ -14,8 +14,6 @@ import warnings
 warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm, imported by shap
 
 import json
-import os
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -25,11 +23,10 @@ from IPython.display import display
 from features.contracts import CONTRACTS, TABLE_NAMES
 from features.store import MANIFEST, current_version, read_table
 from models.plot_style import MODEL_COLOR, apply_style
-from pipelines.config import DEFAULT_CONFIG, load_config
+from pipelines.config import project_config
 
-# Paths in the config are relative to the project folder, as for `make demo`.
-os.chdir(DEFAULT_CONFIG.parents[1])
-config = load_config(Path(os.environ.get("ADVOCACY_CONFIG", DEFAULT_CONFIG)))
+# Relative paths in the config are taken from the project folder, as for `make demo`.
+config = project_config()
 apply_style()
 pd.set_option("display.max_columns", 20, "display.width", 120)
 

@@ -11,8 +11,6 @@ import warnings
 warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm, imported by shap
 
 import dataclasses
-import os
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -30,11 +28,10 @@ from models.plot_style import MODEL_COLOR, apply_style
 from models.training.dataset import build_training_set
 from models.training.fit import fit_booster
 from models.training.metrics import ranking_metrics
-from pipelines.config import DEFAULT_CONFIG, load_config
+from pipelines.config import project_config
 
-# Paths in the config are relative to the project folder, as for `make demo`.
-os.chdir(DEFAULT_CONFIG.parents[1])
-config = load_config(Path(os.environ.get("ADVOCACY_CONFIG", DEFAULT_CONFIG)))
+# Relative paths in the config are taken from the project folder, as for `make demo`.
+config = project_config()
 apply_style()
 pd.set_option("display.max_columns", 20, "display.width", 120)
 connection = open_version(current_version(config.ingest.store))

@@ -16,7 +16,6 @@ import warnings
 warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm, imported by shap
 
 import os
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import mlflow
@@ -42,11 +41,10 @@ from models.tracking import configure_tracking
 from models.training.dataset import build_training_set
 from models.training.fit import MODEL, ORACLE, REFERENCE, train_model
 from models.training.plots import calibration_figure, gains_figure
-from pipelines.config import DEFAULT_CONFIG, load_config, with_overrides
+from pipelines.config import project_config, with_overrides
 
-# Paths in the config are relative to the project folder, as for `make demo`.
-os.chdir(DEFAULT_CONFIG.parents[1])
-config = load_config(Path(os.environ.get("ADVOCACY_CONFIG", DEFAULT_CONFIG)))
+# Relative paths in the config are taken from the project folder, as for `make demo`.
+config = project_config()
 apply_style()
 pd.set_option("display.max_columns", 20, "display.width", 120)
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")

@@ -11,8 +11,6 @@ import warnings
 warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm, imported by shap
 
 import json
-import os
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -22,11 +20,10 @@ from models.explain import reason_mix
 from models.plot_style import apply_style
 from models.scoring.files import MANIFEST, latest_run, slug
 from models.scoring.report import score_distribution_figure, segment_sizes_figure
-from pipelines.config import DEFAULT_CONFIG, load_config
+from pipelines.config import project_config
 
-# Paths in the config are relative to the project folder, as for `make demo`.
-os.chdir(DEFAULT_CONFIG.parents[1])
-config = load_config(Path(os.environ.get("ADVOCACY_CONFIG", DEFAULT_CONFIG)))
+# Relative paths in the config are taken from the project folder, as for `make demo`.
+config = project_config()
 apply_style()
 pd.set_option("display.max_columns", 20, "display.width", 120, "display.max_colwidth", 60)
 

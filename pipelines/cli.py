@@ -48,7 +48,12 @@ errors = Console(stderr=True)
 StoreOption = Annotated[Path | None, typer.Option(help="Curated store folder.")]
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", help="YAML config file [default: configs/advocacy.yaml]."),
+    typer.Option(
+        "--config",
+        help="YAML file of the keys to change, merged over configs/advocacy.yaml "
+        "(default: the file named by ADVOCACY_CONFIG); configs/local.yaml, if present, "
+        "is merged last.",
+    ),
 ]
 
 

@@ -1,7 +1,15 @@
-"""Loading and validating the YAML configuration (unknown keys are errors)."""
+"""Loading the YAML configuration: a file of changes merged over the defaults, validated.
+
+The layers, each merged over the one before: configs/advocacy.yaml (every key, with its
+default) <- the file given by --config or ADVOCACY_CONFIG <- configs/local.yaml (git-ignored,
+machine-specific paths and URIs) when it exists. Mappings merge key by key; lists and
+scalars replace. Unknown keys are errors, reported with the file that brought them in.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,27 +29,12 @@ from models.training.fit import TrainSettings
 from models.training.record import TrainingRun
 from models.training.run import train_and_register
 
-DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "advocacy.yaml"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CONFIG = PROJECT_ROOT / "configs" / "advocacy.yaml"
+LOCAL_CONFIG = PROJECT_ROOT / "configs" / "local.yaml"
+SQLITE = "sqlite:///"
 
 Settings = TypeVar("Settings", bound=BaseModel)
-
-
-class GenerateSection(GeneratorSettings):
-    """Generator settings plus where the generated world is written."""
-
-    out: Path = Path("data/sample")
-
-
-class FeaturesSection(FeatureSettings):
-    """Feature settings plus where `advocacy features` writes its tables."""
-
-    out: Path = Path("data/features")
-
-
-class TrainSection(TrainSettings):
-    """Training settings plus where `advocacy train` writes model cards."""
-
-    out: Path = Path("data/training")
 
 
 class AppConfig(BaseModel):
@@ -49,12 +42,12 @@ class AppConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    generate: GenerateSection = GenerateSection()
+    generate: GeneratorSettings = GeneratorSettings()
     ingest: IngestSettings = IngestSettings()
-    features: FeaturesSection = FeaturesSection()
+    features: FeatureSettings = FeatureSettings()
     label: LabelSettings = LabelSettings()
     training_set: TrainingSetSettings = TrainingSetSettings()
-    train: TrainSection = TrainSection()
+    train: TrainSettings = TrainSettings()
     tracking: TrackingSettings = TrackingSettings()
     scoring: ScoringSettings
 
@@ -62,24 +55,103 @@ class AppConfig(BaseModel):
 def describe_errors(error: ValidationError) -> str:
     """One line per invalid key, with its dotted path."""
     return "; ".join(
-        f"{'.'.join(str(part) for part in item['loc']) or 'top level'}: {item['msg']}"
+        f"{'.'.join(str(part) for part in item['loc']) or 'top level'}: "
+        f"{'unknown key' if item['type'] == 'extra_forbidden' else item['msg']}"
         for item in error.errors()
     )
 
 
+def config_files(path: Path | None = None) -> list[Path]:
+    """The files merged, in order: defaults, the chosen file, the local overlay if present."""
+    named = os.environ.get("ADVOCACY_CONFIG")
+    chosen = path or (Path(named) if named else None)
+    local = [LOCAL_CONFIG] if LOCAL_CONFIG.exists() else []
+    return [DEFAULT_CONFIG, *([chosen] if chosen else []), *local]
+
+
 def load_config(path: Path | None = None) -> AppConfig:
-    """Read and validate a config file (default: configs/advocacy.yaml)."""
-    path = path or DEFAULT_CONFIG
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except OSError as error:
-        raise UserError(f"{path}: cannot read config: {error.strerror}") from error
-    except yaml.YAMLError as error:
-        raise UserError(f"{path}: not valid YAML: {error}") from error
+    """The configuration of the CLI: the files of `config_files(path)`, merged in order.
+
+    Each file is validated as it is merged in, so an error names the file that brought
+    it. Relative paths stay relative, to the folder the command runs in.
+    """
+    defaults, *changes = config_files(path)
+    merged = read_yaml(defaults)
+    config = _validated(merged, defaults)
+    for file in changes:
+        merged = deep_merge(merged, read_yaml(file))
+        config = _validated(merged, file)
+    return config
+
+
+def _validated(raw: dict[str, Any], path: Path) -> AppConfig:
     try:
         return AppConfig.model_validate(raw)
     except ValidationError as error:
         raise UserError(f"{path}: {describe_errors(error)}") from error
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """The mapping of sections in one config file (an empty file changes nothing)."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise UserError(f"{path}: cannot read config: {error.strerror}") from error
+    except yaml.YAMLError as error:
+        raise UserError(f"{path}: not valid YAML: {error}") from error
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise UserError(
+            f"{path}: expected sections (generate:, ingest:, ...), not a {type(raw).__name__}"
+        )
+    return raw
+
+
+def deep_merge(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """`base` with `changes` applied: mappings merge key by key, anything else replaces."""
+    merged = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def project_config() -> AppConfig:
+    """The configuration for notebooks, with relative paths taken from the project folder.
+
+    A notebook's kernel may start in any folder; a relative ADVOCACY_CONFIG and the relative
+    paths inside the configuration are read from the project root instead.
+    """
+    named = os.environ.get("ADVOCACY_CONFIG")
+    config = load_config(PROJECT_ROOT / named if named else None)
+    resolved = config.model_copy(
+        update={name: _paths_under(PROJECT_ROOT, section) for name, section in config}
+    )
+    tracking = resolved.tracking.model_copy(
+        update={"uri": _sqlite_under(PROJECT_ROOT, resolved.tracking.uri)}
+    )
+    return resolved.model_copy(update={"tracking": tracking})
+
+
+def _paths_under(root: Path, section: Settings) -> Settings:
+    """`section` with its relative path settings joined to `root`."""
+    relative = {
+        name: root / value
+        for name, value in section
+        if isinstance(value, Path) and not value.is_absolute()
+    }
+    return section.model_copy(update=relative)
+
+
+def _sqlite_under(root: Path, uri: str) -> str:
+    """A SQLite URI with a relative database file joined to `root`; other URIs unchanged."""
+    database = Path(uri.removeprefix(SQLITE))
+    if not uri.startswith(SQLITE) or database.is_absolute():
+        return uri
+    return f"{SQLITE}{root / database}"
 
 
 def train_with_config(config: AppConfig) -> TrainingRun:

@@ -21,7 +21,7 @@ from prefect_dask import DaskTaskRunner
 from features.atomic import discard_folder, publish_folder, stage_folder
 from features.build import FeatureSettings, write_features
 from features.clock import as_utc
-from features.generator import WorldSummary, generate_world
+from features.generator import GeneratorSettings, WorldSummary, generate_world
 from features.ingest import IngestReport, IngestSettings, ingest
 from features.store import current_version
 from models.scoring.files import LATEST, run_name
@@ -29,11 +29,11 @@ from models.scoring.ranked_list import ScoringSettings
 from models.scoring.run import ScoringPlan, finish_scoring, prepare_scoring, score_slice
 from models.tracking import configure_tracking
 from models.training.record import TrainingRun
-from pipelines.config import AppConfig, GenerateSection, train_with_config, with_overrides
+from pipelines.config import AppConfig, train_with_config, with_overrides
 
 
 @task(name="generate world", cache_policy=NO_CACHE)
-def generate_task(settings: GenerateSection) -> WorldSummary:
+def generate_task(settings: GeneratorSettings) -> WorldSummary:
     """Write a generated world into `settings.out`."""
     return generate_world(settings, settings.out)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -40,6 +41,8 @@ class GeneratorSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    out: Path = Path("data/sample")
+    """Folder the world is written to; not part of the world (world.json leaves it out)."""
     customers: int = Field(default=10_000, ge=1)
     seed: int = Field(default=7, ge=0)
     years: float = Field(default=3.0, gt=0.0, le=50.0)

@@ -125,8 +125,8 @@ def _generate_chunk(
 
 def _describe(settings: GeneratorSettings, timeline: Timeline, rows: dict[str, int]) -> str:
     description = {
-        # Only the generator's own settings: a caller's subclass may add run details (paths).
-        "settings": settings.model_dump(mode="json", include=set(GeneratorSettings.model_fields)),
+        # Where the world is written is not part of what it is: the same bytes in any folder.
+        "settings": settings.model_dump(mode="json", exclude={"out"}),
         "span": {"start": iso_day(timeline.start), "end": iso_day(timeline.end)},
         "truth": {
             "cutoffs": [iso_day(cutoff) for cutoff in timeline.cutoffs],

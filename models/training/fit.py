@@ -61,10 +61,12 @@ class BoosterSettings(BaseModel):
 
 
 class TrainSettings(BaseModel):
-    """How `advocacy train` learns, calibrates, and decides about the registry."""
+    """How `advocacy train` learns and calibrates, and where it writes model cards."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    out: Path = Path("data/training")
+    """Folder of the model cards and evaluation tables, one subfolder per registered version."""
     seed: int = 42
     booster: BoosterSettings = BoosterSettings()
     reference_num_leaves: int | None = 31

@@ -112,7 +112,8 @@ def test_the_four_notebooks_are_there_in_order() -> None:
 def test_notebook_uses_the_project_style_and_config(notebook: Path) -> None:
     text = notebook.read_text(encoding="utf-8")
     assert "apply_style()" in text
-    assert 'os.environ.get("ADVOCACY_CONFIG", DEFAULT_CONFIG)' in text
+    assert "config = project_config()" in text
+    assert "os.chdir" not in text
 
 
 # Notebook 01 runs on both stores: the messy one has quarantined rows to show, the demo's
