@@ -10,7 +10,8 @@ and program. Text is stored as text cells, which a spreadsheet never runs as a f
 or reads as a number: customer IDs keep their leading zeros and no character is added
 to any value. A list longer than a worksheet holds the top rows, under a note that says
 so; the CSV and Parquet files hold everyone. The workbook is written by
-rustpy-xlsxwriter (Rust), about five times faster than XlsxWriter at a million rows.
+rustpy-xlsxwriter (Rust): a million rows take about 10 s on 2 cores, against about 90 s
+row by row with XlsxWriter.
 
 The CSV files are for tools (a CRM import, a mail-merge, a script), so their headers
 stay the snake_case column names of the Parquet file. Spreadsheet programs run a CSV
@@ -39,7 +40,7 @@ from features.atomic import pointed_folder
 from models.scoring.reasons import REASONS
 
 if TYPE_CHECKING:  # segments.py imports `slug` from here
-    from models.scoring.segments import SegmentRule, SegmentSettings
+    from models.scoring.segments import ProgramRule, SegmentRule, SegmentSettings
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_ID = re.compile(r"[A-Za-z0-9_.-]+")
@@ -185,6 +186,15 @@ def segment_meaning(rule: SegmentRule, order: int, count: int) -> str:
     )
 
 
+def program_meaning(rule: SegmentRule, choice: ProgramRule) -> str:
+    """Where and when a program is suggested (the first program that applies wins)."""
+    if choice.when_any:
+        when = f"when {condition_text(choice.when_any)}"
+    else:
+        when = "to everyone else there" if len(rule.programs) > 1 else "to everyone there"
+    return f"Suggested in segment {rule.name} {when}."
+
+
 def about_sheet(columns: dict[str, Column], segments: SegmentSettings) -> pd.DataFrame:
     """What each column, segment and program of the list means, one row each."""
     rows = [
@@ -195,14 +205,7 @@ def about_sheet(columns: dict[str, Column], segments: SegmentSettings) -> pd.Dat
         rows.append(("Segment", rule.name, segment_meaning(rule, order, len(segments.rules))))
     for rule in segments.rules:
         for choice in rule.programs:
-            when = (
-                f"when {condition_text(choice.when_any)}"
-                if choice.when_any
-                else "to everyone else there"
-                if len(rule.programs) > 1
-                else "to everyone there"
-            )
-            rows.append(("Program", choice.program, f"Suggested in segment {rule.name} {when}."))
+            rows.append(("Program", choice.program, program_meaning(rule, choice)))
     return pd.DataFrame(rows, columns=["Kind", "Name", "What it means"], dtype="str")
 
 
