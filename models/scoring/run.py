@@ -136,7 +136,7 @@ def finish_scoring(
     validate_table(ranked, ranked_list_schema(settings.segments))
     ranked.to_parquet(folder / "ranked_list.parquet", index=False)
     write_csv(ranked, folder / "ranked_list.csv")
-    write_xlsx(ranked, folder / "ranked_list.xlsx")
+    write_xlsx(ranked, folder / "ranked_list.xlsx", settings.segments)
     (folder / "segments").mkdir()
     segments: dict[str, dict[str, int]] = {}
     for rule in settings.segments.rules:
