@@ -13,9 +13,13 @@ import pytest
 def isolated_tool_homes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Point MLflow's tracking store at a temporary SQLite file for every test.
 
+    A developer's configs/local.yaml and ADVOCACY_CONFIG are hidden from the tests.
+
     Both the environment (for child processes) and MLflow's process-wide URI, which an
     earlier test's `configure_tracking` may have set, are pointed there.
     """
+    monkeypatch.delenv("ADVOCACY_CONFIG", raising=False)  # a developer's own settings
+    monkeypatch.setattr("pipelines.config.LOCAL_CONFIG", tmp_path / "no-local.yaml")
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     mlflow.set_tracking_uri(uri)
