@@ -13,7 +13,7 @@ import pytest
 
 import models.scoring.run
 from features.build import build_features
-from features.definitions import FEATURE_NAMES, FEATURE_SET_VERSION
+from features.definitions import FEATURE_NAMES, current_definitions
 from features.schemas import TableSchemaError, validate_table
 from features.views import open_frames
 from models.bundle import AdvocacyModel, Calibrator
@@ -45,7 +45,7 @@ def model() -> AdvocacyModel:
     )
     raw = booster.predict(rows, raw_score=True)
     calibrator = Calibrator("platt").fit(raw, label)
-    return AdvocacyModel(booster, calibrator, list(FEATURE_NAMES), FEATURE_SET_VERSION)
+    return AdvocacyModel(booster, calibrator, list(FEATURE_NAMES), current_definitions())
 
 
 @pytest.fixture
