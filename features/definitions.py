@@ -592,7 +592,7 @@ OTHERWISE_PHRASES: dict[str, str] = {
 YES_NO_FEATURES = frozenset(
     {"acquired_by_referral", "open_urgent_tickets", "is_promoter", "is_detractor"}
 )
-CURRENCY_SYMBOLS = {"EUR": "\u20ac", "USD": "$", "GBP": "\u00a3"}
+CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
 """Currencies written as a symbol before the amount; others as a code after it."""
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 """Month names of dates in reasons, whatever the machine's locale."""
@@ -620,7 +620,9 @@ class PhraseFormatter(string.Formatter):
     def __init__(self, as_of: datetime | None = None, currency: str | None = None) -> None:
         super().__init__()
         # A plain datetime: date arithmetic on a pandas Timestamp is ten times slower.
-        self.as_of = as_of and datetime.combine(as_of.date(), as_of.time(), as_of.tzinfo)
+        self.as_of = (
+            None if as_of is None else datetime.combine(as_of.date(), as_of.time(), as_of.tzinfo)
+        )
         self.currency = currency
 
     def format_field(self, value: Any, format_spec: str) -> str:
@@ -683,10 +685,11 @@ def describe(
     """The plain-language phrase for a feature's value, e.g. "gave NPS 10".
 
     `dated` is the customer's value of the feature's `dated_by` feature, which dates the
-    fact ("gave NPS 3 on 12 Aug 2026"); without it the phrase has no date.
+    fact ("gave NPS 3 on 12 Aug 2026") when the as-of date is known too.
     """
     if math.isnan(value) or (name in YES_NO_FEATURES and value == 0):
         return OTHERWISE_PHRASES[name]
+    dated = math.nan if as_of is None else dated
     text = PhraseFormatter(as_of, currency).format(feature(name).phrase, value=value, dated=dated)
     return " ".join(text.split())  # an unknown date leaves no stray space
 

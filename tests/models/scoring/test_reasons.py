@@ -92,6 +92,8 @@ def test_days_without_an_as_of_agree_with_their_nouns() -> None:
     assert describe("days_since_last_order", 1.2) == "last order 1 day ago"
     assert describe("days_since_last_order", 2.0) == "last order 2 days ago"
     assert describe("days_since_last_order", 0.2) == "last order less than a day ago"
+    assert describe("tenure_days", 1.0) == "customer for 1 day"
+    assert describe("last_nps", 3.0, 40.0) == "gave NPS 3"  # dated only with an as-of
 
 
 @pytest.mark.parametrize(
