@@ -1,22 +1,43 @@
 """The feature registry: the one list of behavioral features.
 
-Each entry names a feature, its type, what it means, the phrase that turns its value
-into a reason for a person, and the SQL that computes it. The registry drives the
-feature builder's columns, the generated documentation (`features/README.md`) and
+Each entry names a feature, its type, what it means, the SQL that computes it, and how
+it reads in a customer's reasons: a phrase for its value, the topic (the fact it
+describes, so a customer never gets two reasons about one fact), the values a person
+reads as good, and, for a dated fact, where its date comes from. The registry drives
+the feature builder's columns, the generated documentation (`features/README.md`) and
 the reason texts of scoring.
 
 SQL expressions are aggregates over one family's events joined to the cutoffs, where
 `age_days` is the event's age at the cutoff in days (always > 0: only events strictly
 before the cutoff are joined). Derived features are computed from other features.
+
+Phrases are `str.format` templates of `{value}` with the usual format specs (`.0f`,
+`.0%`) and these, so that numbers read as a person would write them:
+
+- `count order`: a whole count and its noun: "1 order", "2 orders", "no orders"
+  (`count category|categories` for an irregular plural);
+- `mean star`: an average to one decimal, whole when whole: "4.5 stars", "9";
+- `money`: an amount in the scoring currency: "€1,234", "1,234 CHF", "nothing";
+- `when`: a "days since" value as a date: "on 3 Sep 2026" ("21 days ago" with no as-of);
+- `since`: the same for something still going on: "since 3 Sep 2026" ("for 21 days");
+- `updown point`: a change: "up 2 points", "down 1 point", "unchanged";
+- `tone`: a sentiment score (-1..1) in words: "positive", "negative", "neutral".
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Sequence
+import operator
+import re
+import string
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
 
 Family = Literal["profile", "purchases", "support", "surveys", "comments", "advocacy", "derived"]
 Dtype = Literal["int", "float"]
@@ -30,6 +51,14 @@ ADVOCACY_PLURALS = {
     "social_mention": "social_mentions",
     "community_post": "community_posts",
 }
+GOOD_WHEN = re.compile(r"^(missing|(<=|>=|==|<|>) (-?\d+(?:\.\d+)?))$")
+COMPARISONS: dict[str, Callable[[Any, float], Any]] = {
+    "<=": operator.le,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "<": operator.lt,
+    ">": operator.gt,
+}
 
 
 @dataclass(frozen=True)
@@ -41,10 +70,27 @@ class Feature:
     dtype: Dtype
     description: str
     phrase: str
-    """Reason text with `{value}`, e.g. "{value:.0f} orders in the last 90 days"."""
+    """Reason text for a value, e.g. "{value:count order} in the last 90 days"."""
     sql: str
     missing: str = "0"
     """What a customer with no history in the family gets ("0" or "missing")."""
+    topic: str = ""
+    """The fact the feature describes ("NPS", "purchases"): one reason per topic and customer."""
+    good_when: str | None = None
+    """Values a person reads as good (">= 9", "== 0", "missing"). "Lowers: gave NPS 10"
+    would need a why, so a lowering contribution on such a value is no reason."""
+    dated_by: str | None = None
+    """A "days since" feature that dates this fact: its value fills the phrase's
+    `{dated:when}` or `{dated:since}` ("gave NPS 3 on 12 Aug 2026")."""
+
+    def __post_init__(self) -> None:
+        if not self.topic:
+            raise ValueError(f"feature '{self.name}' needs a topic")
+        if self.good_when is not None and not GOOD_WHEN.match(self.good_when):
+            raise ValueError(
+                f"feature '{self.name}': good_when '{self.good_when}' is not 'missing' or "
+                "`op number`"
+            )
 
 
 def _f(
@@ -55,8 +101,14 @@ def _f(
     phrase: str,
     sql: str,
     missing: str = "0",
+    *,
+    topic: str,
+    good_when: str | None = None,
+    dated_by: str | None = None,
 ) -> Feature:
-    return Feature(name, family, dtype, description, phrase, sql, missing)
+    return Feature(
+        name, family, dtype, description, phrase, sql, missing, topic, good_when, dated_by
+    )
 
 
 def _window_counts(
@@ -65,15 +117,20 @@ def _window_counts(
     what: str,
     condition: str = "TRUE",
     windows: tuple[int, ...] = (30, 90, 365),
+    *,
+    topic: str,
+    good_when: str | None = None,
 ) -> list[Feature]:
     return [
         _f(
             f"{noun}_{days}d",
             family,
             "int",
-            f"Number of {what} in the {days} days before the cutoff.",
-            f"{{value:.0f}} {what} in the last {days} days",
+            f"Number of {what}s in the {days} days before the cutoff.",
+            f"{{value:count {what}}} in the last {days} days",
             f"count(*) FILTER (WHERE age_days <= {days} AND {condition})",
+            topic=topic,
+            good_when=good_when,
         )
         for days in windows
     ]
@@ -99,8 +156,10 @@ FEATURES: tuple[Feature, ...] = (
         "profile",
         "float",
         "Days since signup.",
-        "customer for {value:.0f} days",
+        "customer {value:since}",
         "date_diff('second', signup_at, cutoff) / 86400.0",
+        topic="tenure",
+        good_when=">= 365",
     ),
     _f(
         "acquired_by_referral",
@@ -109,24 +168,28 @@ FEATURES: tuple[Feature, ...] = (
         "1 if the customer came through a referral.",
         "came to us through a referral",
         "acquired_by_referral",
+        topic="referred",
+        good_when="== 1",
     ),
     # -- purchases (cancelled orders do not count as orders)
-    *_window_counts("purchases", "orders", "orders", _NOT_CANCELLED),
+    *_window_counts("purchases", "orders", "order", _NOT_CANCELLED, topic="purchases"),
     _f(
         "orders_all",
         "purchases",
         "int",
         "Number of orders ever before the cutoff.",
-        "{value:.0f} orders in total",
+        "{value:count order} in total",
         f"count(*) FILTER (WHERE {_NOT_CANCELLED})",
+        topic="purchases",
     ),
     _f(
         "orders_prev_90d",
         "purchases",
         "int",
         "Orders 91-180 days before the cutoff.",
-        "{value:.0f} orders three to six months ago",
+        "{value:count order} three to six months ago",
         f"count(*) FILTER (WHERE age_days > 90 AND age_days <= 180 AND {_NOT_CANCELLED})",
+        topic="purchases",
     ),
     *[
         _f(
@@ -134,8 +197,9 @@ FEATURES: tuple[Feature, ...] = (
             "purchases",
             "float",
             f"Revenue of kept orders, last {days} days.",
-            f"spent {{value:,.0f}} in the last {days} days",
+            f"spent {{value:money}} in the last {days} days",
             f"coalesce(sum(amount) FILTER (WHERE age_days <= {days} AND {_REVENUE}), 0)",
+            topic="purchases",
         )
         for days in (30, 90, 365)
     ],
@@ -144,43 +208,50 @@ FEATURES: tuple[Feature, ...] = (
         "purchases",
         "float",
         "Revenue of kept orders ever.",
-        "spent {value:,.0f} in total",
+        "spent {value:money} in total",
         f"coalesce(sum(amount) FILTER (WHERE {_REVENUE}), 0)",
+        topic="purchases",
     ),
     _f(
         "avg_order_value_365d",
         "purchases",
         "float",
         "Mean value of kept orders, last 365 days.",
-        "orders worth {value:,.0f} on average",
+        "orders worth {value:money} on average",
         f"avg(amount) FILTER (WHERE age_days <= 365 AND {_REVENUE})",
         "missing",
+        topic="order value",
     ),
     _f(
         "categories_365d",
         "purchases",
         "int",
         "Distinct product categories bought, last 365 days.",
-        "bought from {value:.0f} product categories this year",
+        "bought from {value:count product category|product categories} this year",
         "bit_count(coalesce(bit_or(category_bit) "
         f"FILTER (WHERE age_days <= 365 AND {_NOT_CANCELLED}), 0::UBIGINT))",
+        topic="categories",
+        good_when=">= 3",
     ),
     _f(
         "days_since_last_order",
         "purchases",
         "float",
         "Days since the last order (missing: none).",
-        "last order {value:.0f} days ago",
+        "last order {value:when}",
         f"min(age_days) FILTER (WHERE {_NOT_CANCELLED})",
         "missing",
+        topic="purchases",
     ),
     _f(
         "returned_orders_365d",
         "purchases",
         "int",
         "Returned orders among those 31-365 days old (returns are known after 30 days).",
-        "returned {value:.0f} orders this year",
+        "returned {value:count order} this year",
         f"count(*) FILTER (WHERE {_RETURN_KNOWN} AND status = 'returned')",
+        topic="returns",
+        good_when="== 0",
     ),
     _f(
         "return_share_365d",
@@ -190,6 +261,8 @@ FEATURES: tuple[Feature, ...] = (
         "returned {value:.0%} of orders this year",
         "returned_orders_365d / nullif(orders_31_365d, 0)",
         "missing",
+        topic="returns",
+        good_when="== 0",
     ),
     _f(
         "discount_share_365d",
@@ -200,83 +273,121 @@ FEATURES: tuple[Feature, ...] = (
         f"avg(CASE WHEN coalesce(discount, 0) > 0 THEN 1.0 ELSE 0.0 END) "
         f"FILTER (WHERE age_days <= 365 AND {_NOT_CANCELLED})",
         "missing",
+        topic="discounts",
     ),
     _f(
         "order_trend_90d",
         "derived",
         "int",
         "Orders in the last 90 days minus the 90 before.",
-        "{value:+.0f} orders against the previous quarter",
+        "orders {value:updown} from the 3 months before",
         "orders_90d - orders_prev_90d",
+        topic="purchases",
+        good_when="> 0",
     ),
     # -- support
-    *_window_counts("support", "tickets", "support tickets", windows=(90, 365)),
+    *_window_counts(
+        "support",
+        "tickets",
+        "support ticket",
+        windows=(90, 365),
+        topic="support contact",
+        good_when="== 0",
+    ),
     _f(
         "urgent_tickets_365d",
         "support",
         "int",
         "Urgent tickets opened, last 365 days.",
-        "{value:.0f} urgent tickets this year",
+        "{value:count urgent ticket} this year",
         "count(*) FILTER (WHERE age_days <= 365 AND priority = 'urgent')",
+        topic="support contact",
+        good_when="== 0",
     ),
     _f(
         "open_tickets",
         "support",
         "int",
         "Tickets still open at the cutoff.",
-        "{value:.0f} support tickets still open",
+        "{value:count support ticket} still open",
         f"count(*) FILTER (WHERE {_OPEN})",
+        topic="open tickets",
+        good_when="== 0",
     ),
     _f(
         "open_urgent_tickets",
         "support",
         "int",
         "Urgent tickets still open at the cutoff.",
-        "urgent ticket still open",
+        "{value:count urgent ticket} still open {dated:since}",
         f"count(*) FILTER (WHERE {_OPEN} AND priority = 'urgent')",
+        topic="open tickets",
+        good_when="== 0",
+        dated_by="open_urgent_ticket_days",
+    ),
+    _f(
+        "open_urgent_ticket_days",
+        "support",
+        "float",
+        "Days the oldest urgent ticket still open at the cutoff has been open (missing: none).",
+        "urgent ticket still open {value:since}",
+        f"max(age_days) FILTER (WHERE {_OPEN} AND priority = 'urgent')",
+        "missing",
+        topic="open tickets",
+        good_when="missing",
     ),
     _f(
         "hours_to_resolve_365d",
         "support",
         "float",
         "Mean hours to resolve tickets resolved before the cutoff, last 365 days.",
-        "tickets took {value:.0f} hours to resolve on average",
+        "tickets took {value:mean hour} to resolve on average",
         f"avg({_HOURS_OPEN}) FILTER (WHERE age_days <= 365 AND {_RESOLVED})",
         "missing",
+        topic="ticket handling",
+        good_when="<= 24",
     ),
     _f(
         "slow_tickets_365d",
         "support",
         "int",
         "Tickets of the last 365 days that took or have been open more than 72 hours.",
-        "{value:.0f} tickets took more than 3 days",
+        "{value:count ticket} took more than 3 days",
         f"count(*) FILTER (WHERE age_days <= 365 AND {_HOURS_OPEN} > 72)",
+        topic="ticket handling",
+        good_when="== 0",
     ),
     _f(
         "ticket_csat_365d",
         "support",
         "float",
         "Mean CSAT of tickets resolved, last 365 days.",
-        "rated support {value:.1f} out of 5",
+        "rated support {value:mean} out of 5",
         f"avg(csat) FILTER (WHERE age_days <= 365 AND {_RESOLVED})",
         "missing",
+        topic="support rating",
+        good_when=">= 4",
     ),
     _f(
         "reopened_tickets_365d",
         "support",
         "int",
         "Resolved tickets that had to be reopened.",
-        "{value:.0f} tickets had to be reopened",
+        "{value:count ticket} had to be reopened",
         f"count(*) FILTER (WHERE age_days <= 365 AND {_RESOLVED} AND coalesce(reopened, 0) > 0)",
+        topic="ticket handling",
+        good_when="== 0",
     ),
     _f(
         "days_since_last_ticket",
         "support",
         "float",
         "Days since the last ticket (missing: none).",
-        "last support ticket {value:.0f} days ago",
+        "last support ticket {value:when}",
         "min(age_days)",
         "missing",
+        topic="support contact",
+        good_when=">= 90",
     ),
     # -- surveys
     _f(
@@ -284,53 +395,65 @@ FEATURES: tuple[Feature, ...] = (
         "surveys",
         "float",
         "The latest NPS score (0-10).",
-        "gave NPS {value:.0f}",
+        "gave NPS {value:.0f} {dated:when}",
         "arg_max(score, responded_at) FILTER (WHERE survey_type = 'nps')",
         "missing",
+        topic="NPS",
+        good_when=">= 9",
+        dated_by="days_since_last_nps",
     ),
     _f(
         "days_since_last_nps",
         "surveys",
         "float",
         "Days since the latest NPS answer.",
-        "last NPS answer {value:.0f} days ago",
+        "last NPS answer {value:when}",
         "min(age_days) FILTER (WHERE survey_type = 'nps')",
         "missing",
+        topic="NPS",
     ),
     _f(
         "mean_nps",
         "surveys",
         "float",
         "Mean of all NPS answers.",
-        "NPS {value:.1f} on average",
+        "average NPS {value:mean}",
         "avg(score) FILTER (WHERE survey_type = 'nps')",
         "missing",
+        topic="NPS",
+        good_when=">= 9",
     ),
     _f(
         "nps_change",
         "surveys",
         "float",
         "Latest NPS minus the one before it.",
-        "NPS moved {value:+.0f} points since the previous answer",
+        "NPS {value:updown point} from the previous answer",
         "list_extract(arg_max(score, responded_at, 2) FILTER (WHERE survey_type = 'nps'), 1)"
         " - list_extract(arg_max(score, responded_at, 2) FILTER (WHERE survey_type = 'nps'), 2)",
         "missing",
+        topic="NPS",
+        good_when="> 0",
     ),
     _f(
         "is_promoter",
         "derived",
         "int",
         "1 if the latest NPS is 9 or 10.",
-        "latest NPS says promoter",
+        "latest NPS was a promoter score (9-10)",
         "coalesce(CAST(last_nps >= 9 AS INTEGER), 0)",
+        topic="NPS",
+        good_when="== 1",
     ),
     _f(
         "is_detractor",
         "derived",
         "int",
         "1 if the latest NPS is 6 or lower.",
-        "latest NPS says detractor",
+        "latest NPS was a detractor score (0-6)",
         "coalesce(CAST(last_nps <= 6 AS INTEGER), 0)",
+        topic="NPS",
+        good_when="== 0",
     ),
     _f(
         "last_csat",
@@ -340,23 +463,28 @@ FEATURES: tuple[Feature, ...] = (
         "rated us {value:.0f} out of 5",
         "arg_max(score, responded_at) FILTER (WHERE survey_type = 'csat')",
         "missing",
+        topic="satisfaction",
+        good_when=">= 4",
     ),
     _f(
         "last_ces",
         "surveys",
         "float",
         "The latest effort score (1-7, higher is easier).",
-        "found us {value:.0f}/7 easy to deal with",
+        "rated how easy we are to deal with {value:.0f} out of 7",
         "arg_max(score, responded_at) FILTER (WHERE survey_type = 'ces')",
         "missing",
+        topic="effort",
+        good_when=">= 5",
     ),
     _f(
         "surveys_365d",
         "surveys",
         "int",
         "Survey answers of any type, last 365 days.",
-        "answered {value:.0f} surveys this year",
+        "answered {value:count survey} this year",
         "count(*) FILTER (WHERE age_days <= 365)",
+        topic="surveys",
     ),
     # -- comments (surveys and tickets), scored by a lexicon
     _f(
@@ -364,17 +492,21 @@ FEATURES: tuple[Feature, ...] = (
         "comments",
         "float",
         "Mean sentiment (-1..1) of survey and ticket comments, last 365 days.",
-        "comments sounded {value:+.2f} on a -1 to 1 scale",
+        "comments this year were mostly {value:tone}",
         "avg(sentiment) FILTER (WHERE age_days <= 365)",
         "missing",
+        topic="comments",
+        good_when=">= 0.05",
     ),
     _f(
         "negative_comments_365d",
         "comments",
         "int",
         "Comments with clearly negative tone.",
-        "{value:.0f} unhappy comments this year",
+        "{value:count unhappy comment} this year",
         "count(*) FILTER (WHERE age_days <= 365 AND sentiment <= -0.05)",
+        topic="comments",
+        good_when="== 0",
     ),
     # -- past advocacy
     *[
@@ -383,8 +515,10 @@ FEATURES: tuple[Feature, ...] = (
             "advocacy",
             "int",
             f"Past {plural.replace('_', ' ')} (all time).",
-            f"{{value:.0f}} past {plural.replace('_', ' ')}",
+            f"{{value:count past {kind.replace('_', ' ')}|past {plural.replace('_', ' ')}}}",
             f"count(*) FILTER (WHERE event_type = '{kind}')",
+            topic="advocacy",
+            good_when=">= 1",
         )
         for kind, plural in ADVOCACY_PLURALS.items()
     ],
@@ -393,26 +527,32 @@ FEATURES: tuple[Feature, ...] = (
         "advocacy",
         "int",
         "Advocacy events of any type, last 365 days.",
-        "{value:.0f} acts of advocacy this year",
+        "{value:count act of advocacy|acts of advocacy} this year",
         "count(*) FILTER (WHERE age_days <= 365)",
+        topic="advocacy",
+        good_when=">= 1",
     ),
     _f(
         "days_since_last_advocacy",
         "advocacy",
         "float",
         "Days since the last advocacy event.",
-        "last advocated {value:.0f} days ago",
+        "last advocated {value:when}",
         "min(age_days)",
         "missing",
+        topic="advocacy",
+        good_when="<= 180",
     ),
     _f(
         "mean_review_rating",
         "advocacy",
         "float",
         "Mean star rating of past reviews.",
-        "past reviews average {value:.1f} stars",
+        "past reviews average {value:mean star}",
         "avg(rating) FILTER (WHERE event_type = 'review')",
         "missing",
+        topic="review ratings",
+        good_when=">= 4",
     ),
 )
 
@@ -422,17 +562,19 @@ HELPERS: dict[Family, dict[str, str]] = {
 }
 
 FEATURE_NAMES: tuple[str, ...] = tuple(feature.name for feature in FEATURES)
+_BY_NAME = {entry.name: entry for entry in FEATURES}
 
 # Phrases for values the feature's own phrase cannot express: a missing value (no
-# history in the family) or 0 for a yes/no feature.
+# history in the family) or 0 for a yes/no feature. One phrase never serves two topics.
 OTHERWISE_PHRASES: dict[str, str] = {
     "acquired_by_referral": "did not come to us through a referral",
     "open_urgent_tickets": "no urgent ticket open",
-    "is_promoter": "latest NPS is not a promoter score",
-    "is_detractor": "latest NPS is not a detractor score",
-    "avg_order_value_365d": "no orders this year",
+    "open_urgent_ticket_days": "no urgent ticket open",
+    "is_promoter": "latest NPS was not a promoter score",
+    "is_detractor": "latest NPS was not a detractor score",
+    "avg_order_value_365d": "no kept orders this year",
     "days_since_last_order": "no orders yet",
-    "return_share_365d": "no orders this year",
+    "return_share_365d": "no orders old enough to show returns",
     "discount_share_365d": "no orders this year",
     "hours_to_resolve_365d": "no resolved tickets this year",
     "ticket_csat_365d": "no support rating this year",
@@ -450,13 +592,135 @@ OTHERWISE_PHRASES: dict[str, str] = {
 YES_NO_FEATURES = frozenset(
     {"acquired_by_referral", "open_urgent_tickets", "is_promoter", "is_detractor"}
 )
+CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
+"""Currencies written as a symbol before the amount; others as a code after it."""
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+"""Month names of dates in reasons, whatever the machine's locale."""
+TONE = 0.05
+"""Mean comment sentiment from which comments read as positive (or, below -TONE, negative)."""
 
 
-def describe(name: str, value: float) -> str:
-    """The plain-language phrase for a feature's value, e.g. "gave NPS 10"."""
+def _noun(count: float, noun: str) -> str:
+    """`noun` ("order", or "category|categories") in singular for 1, else in plural."""
+    singular, _, plural = noun.partition("|")
+    return singular if count == 1 else plural or f"{singular}s"
+
+
+def _counted(count: int, noun: str) -> str:
+    """A count and its noun: "no orders", "1 order", "1,234 orders"."""
+    return f"no {_noun(0, noun)}" if count == 0 else f"{count:,} {_noun(count, noun)}"
+
+
+class PhraseFormatter(string.Formatter):
+    """Renders registry phrases, with the format specs of the module docstring.
+
+    `as_of` turns "days since" values into dates; `currency` is the ISO code of amounts.
+    """
+
+    def __init__(self, as_of: datetime | None = None, currency: str | None = None) -> None:
+        super().__init__()
+        # A plain datetime: date arithmetic on a pandas Timestamp is ten times slower.
+        self.as_of = (
+            None if as_of is None else datetime.combine(as_of.date(), as_of.time(), as_of.tzinfo)
+        )
+        self.currency = currency
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        """One `{value:spec}` field: the registry's specs, else Python's."""
+        kind, _, noun = format_spec.partition(" ")
+        match kind:
+            case "count":
+                return _counted(round(value), noun)
+            case "mean":
+                mean = round(value, 1)
+                text = f"{mean:,.1f}".removesuffix(".0")
+                return f"{text} {_noun(mean, noun)}" if noun else text
+            case "money":
+                return self.money(value)
+            case "when" | "since":
+                return self.dated(value, kind)
+            case "updown":
+                change = round(value)
+                if change == 0:
+                    return "unchanged"
+                amount = _counted(abs(change), noun) if noun else f"{abs(change)}"
+                return f"{'up' if change > 0 else 'down'} {amount}"
+            case "tone":
+                return "positive" if value >= TONE else "negative" if value <= -TONE else "neutral"
+        return format(value, format_spec)
+
+    def money(self, amount: float) -> str:
+        """An amount: "€1,234", "1,234 CHF", plain "1,234" without a currency, "nothing"."""
+        if amount == 0:
+            return "nothing"
+        if amount < 0.5:
+            return f"less than {self.money(1)}"
+        if self.currency is None:
+            return f"{amount:,.0f}"
+        symbol = CURRENCY_SYMBOLS.get(self.currency)
+        return f"{symbol}{amount:,.0f}" if symbol else f"{amount:,.0f} {self.currency}"
+
+    def dated(self, days: float, kind: str) -> str:
+        """A "days since" value as "on 3 Sep 2026" or "since 3 Sep 2026".
+
+        Without an as-of: "21 days ago" or "for 21 days"; nothing for a missing value.
+        """
+        if math.isnan(days):
+            return ""
+        if self.as_of is None:
+            span = "less than a day" if round(days) == 0 else _counted(round(days), "day")
+            return f"{span} ago" if kind == "when" else f"for {span}"
+        moment = self.as_of - timedelta(days=days)
+        date = f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
+        return f"{'on' if kind == 'when' else 'since'} {date}"
+
+
+def describe(
+    name: str,
+    value: float,
+    dated: float = math.nan,
+    as_of: datetime | None = None,
+    currency: str | None = None,
+) -> str:
+    """The plain-language phrase for a feature's value, e.g. "gave NPS 10".
+
+    `dated` is the customer's value of the feature's `dated_by` feature, which dates the
+    fact ("gave NPS 3 on 12 Aug 2026") when the as-of date is known too.
+    """
     if math.isnan(value) or (name in YES_NO_FEATURES and value == 0):
         return OTHERWISE_PHRASES[name]
-    return feature(name).phrase.format(value=value)
+    dated = math.nan if as_of is None else dated
+    text = PhraseFormatter(as_of, currency).format(feature(name).phrase, value=value, dated=dated)
+    return " ".join(text.split())  # an unknown date leaves no stray space
+
+
+def phrase_pattern(name: str) -> str:
+    """A regular expression matching every text `describe` can give for the feature."""
+    parts = []
+    for literal, field, spec, _ in string.Formatter().parse(feature(name).phrase):
+        if field == "dated":  # a date when known, after a space
+            parts.append(f"{re.escape(literal.rstrip())}(?: .+)?")
+            continue
+        parts.append(re.escape(literal))
+        if field is not None:
+            kind, _, noun = (spec or "").partition(" ")
+            nouns = f"{_noun(1, noun)}|{_noun(2, noun)}"
+            parts.append(f"(?:no|[\\d,]+) (?:{nouns})" if kind == "count" else ".+?")
+    texts = [f"(?:{''.join(parts)})"]
+    if name in OTHERWISE_PHRASES:
+        texts.append(re.escape(OTHERWISE_PHRASES[name]))
+    return "|".join(texts)
+
+
+def reads_good(name: str, values: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    """Where a person reads the feature's values as good (its `good_when`)."""
+    rule = feature(name).good_when
+    if rule is None:
+        return np.zeros(values.shape, dtype=bool)
+    if rule == "missing":
+        return np.isnan(values)
+    op, number = rule.split(" ")
+    return np.asarray(COMPARISONS[op](values, float(number)), dtype=bool)
 
 
 def definition_hash(entry: Feature) -> str:
@@ -477,21 +741,23 @@ def current_definitions(names: Sequence[str] = FEATURE_NAMES) -> dict[str, str]:
 
 def feature(name: str) -> Feature:
     """The registry entry of one feature."""
-    for entry in FEATURES:
-        if entry.name == name:
-            return entry
-    raise KeyError(f"unknown feature '{name}'")
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"unknown feature '{name}'") from None
 
 
 def registry_markdown() -> str:
     """The feature documentation table, generated for features/README.md."""
     lines = [
-        "| feature | family | type | meaning | when no history | reason phrase |",
-        "|---|---|---|---|---|---|",
+        "| feature | family | type | meaning | when no history | topic | reason phrase "
+        "| reads as good when |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     lines += [
         f"| `{f.name}` | {f.family} | {f.dtype} | {f.description} | "
-        f"{'missing' if f.missing == 'missing' else '0'} | {f.phrase} |"
+        f"{'missing' if f.missing == 'missing' else '0'} | {f.topic} | "
+        f"{f.phrase.replace('|', chr(92) + '|')} | {f.good_when or ''} |"
         for f in FEATURES
     ]
     return "\n".join(lines) + "\n"

@@ -29,6 +29,12 @@ known before *t* (resolved before *t*; orders older than the 30-day return windo
 Windows count days before the cutoff. "when no history" is the value for a customer with
 no event of that family.
 
+The last three columns make the reasons of the ranked list: a customer gets at most one
+reason per topic (the strongest), the reason phrase describes the value (its format specs
+are explained at the top of `features/definitions.py`), and a contribution that lowers
+the score on a value that "reads as good" is no reason ("Lowers: average NPS 10" would
+need a why that a list cannot give).
+
 """
 
 

@@ -20,8 +20,9 @@ from models.bundle import AdvocacyModel
 from models.plot_style import apply_style
 
 LOG_ODDS = "log-odds of advocating"
-NUMBER = r"[-+]?\d[\d,.]*%?"
-"""A number inside a reason text; "gave NPS 10" and "gave NPS 9" are the same topic."""
+NUMBER = r"\d{1,2} [A-Z][a-z]{2} \d{4}|[-+]?\d[\d,.]*%?"
+"""A date or a number inside a reason text: "gave NPS 10" and "gave NPS 9" are the same
+topic, and so are "last order on 3 Sep 2026" and "last order on 28 Aug 2026"."""
 OTHER_TOPICS = "other reasons"
 SUMMARY_ROWS = 2000
 """Customers in a SHAP summary plot: enough for its shape, quick to explain."""
@@ -94,7 +95,8 @@ def waterfall_figure(
 def reason_topics(reasons: pd.Series) -> pd.Series:
     """Reason texts with their numbers replaced by #: what a reason is about.
 
-    "Raises: gave NPS 10" -> "Raises: gave NPS #". Empty reasons become missing.
+    "Raises: gave NPS 10 on 3 Sep 2026" -> "Raises: gave NPS # on #". Empty reasons
+    become missing.
     """
     return reasons.replace("", pd.NA).str.replace(NUMBER, "#", regex=True)
 

@@ -3,7 +3,9 @@
 Scoring works in customer partitions so that the same steps run one after another on
 a laptop or side by side on a Dask cluster (see `pipelines.flows.score_flow`):
 `score_partition` turns a slice of the feature table into probabilities and reasons,
-`rank_customers` puts the slices together into the ranked list.
+`rank_customers` puts the slices together into the ranked list, where the fact that
+defines a customer's segment (an open urgent ticket for "Recover first") leads their
+reasons.
 """
 
 from __future__ import annotations
@@ -22,8 +24,14 @@ from features.errors import UserError
 from features.labels import observed_period
 from models.bundle import AdvocacyModel
 from models.model_registry import MODEL_NAME
-from models.scoring.reasons import REASONS, top_reasons
-from models.scoring.segments import SegmentSettings, assign_segments, percentile_of
+from models.scoring.reasons import lead_with_facts, top_reasons
+from models.scoring.schemas import REASON_COLUMNS
+from models.scoring.segments import (
+    SegmentSettings,
+    assign_segments,
+    defining_facts,
+    percentile_of,
+)
 
 LIST_COLUMNS = (
     "rank",
@@ -32,7 +40,7 @@ LIST_COLUMNS = (
     "percentile",
     "segment",
     "suggested_program",
-    *(f"reason_{i}" for i in range(1, REASONS + 1)),
+    *REASON_COLUMNS,
     "contactable",
     "model_name",
     "model_version",
@@ -56,6 +64,8 @@ class ScoringSettings(BaseModel):
     """Refuse to score when the newest data is older than this at the as-of date."""
     outreach_contactable_only: bool = True
     """Per-segment outreach files list only customers who may be contacted."""
+    currency: str | None = Field("EUR", pattern=r"^[A-Z]{3}$")
+    """ISO code of the purchase amounts, shown with amounts in reasons (null: none)."""
     segments: SegmentSettings
 
 
@@ -76,11 +86,22 @@ def partition_bounds(rows: int, partitions: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in pairwise(edges) if b > a]
 
 
-def score_partition(features: Path, start: int, stop: int, model: AdvocacyModel) -> pd.DataFrame:
-    """Probability, raw score and reasons for rows [start, stop) of the feature table."""
+def score_partition(
+    features: Path, start: int, stop: int, model: AdvocacyModel, currency: str | None = None
+) -> pd.DataFrame:
+    """Probability, raw score and reasons for rows [start, stop) of the feature table.
+
+    Reasons date "days since" facts from the table's cutoff (one per scoring run).
+    """
     rows = pq.read_table(features).slice(start, stop - start).to_pandas()
     contributions = model.contributions(rows)
-    reasons = top_reasons(contributions[:, :-1], model.matrix(rows), model.features)
+    reasons = top_reasons(
+        contributions[:, :-1],
+        model.matrix(rows),
+        model.features,
+        as_of=rows["cutoff"].iloc[0],
+        currency=currency,
+    )
     raw = contributions.sum(axis=1)
     scored = pd.DataFrame(
         {
@@ -99,11 +120,13 @@ def rank_customers(
     settings: SegmentSettings,
     model_version: str,
     as_of: pd.Timestamp,
+    currency: str | None = None,
 ) -> pd.DataFrame:
     """The ranked list: one row per customer, best first (see `LIST_COLUMNS`).
 
     Ties in probability (calibration is a step function) are broken by the raw score,
-    then by customer id, so the order is the model's and is reproducible.
+    then by customer id, so the order is the model's and is reproducible. Where a
+    segment's conditions put a customer in it, the fact they name leads the reasons.
     """
     ranked = scored.sort_values(
         ["probability", "raw_score", "customer_id"], ascending=[False, False, True]
@@ -112,6 +135,14 @@ def rank_customers(
     ranked["percentile"] = percentile_of(ranked["rank"])
     rows = features.set_index("customer_id").loc[ranked["customer_id"]].reset_index(drop=True)
     ranked = pd.concat([ranked, assign_segments(rows, ranked["percentile"], settings)], axis=1)
+    ranked[list(REASON_COLUMNS)] = lead_with_facts(
+        ranked[list(REASON_COLUMNS)],
+        defining_facts(rows, ranked["segment"], settings),
+        ranked["segment"],
+        rows,
+        as_of,
+        currency,
+    )
     ranked["contactable"] = (
         ranked["customer_id"].map(contactable).astype("boolean").fillna(False).astype(bool)
     )

@@ -5,7 +5,8 @@ matches through conditions on features (`when_any`: any group whose conditions a
 hold) and/or a position in the ranked list (`top_share`: within the top share of all
 scored customers). Inside a segment, the first program whose conditions hold is
 suggested. A condition reads `feature op number`, e.g. `last_nps <= 6`; a condition on
-a missing value is false.
+a missing value is false. The first condition of a group names the fact the group is
+about: in the ranked list, that fact leads the reasons of the customers it put there.
 """
 
 from __future__ import annotations
@@ -42,6 +43,16 @@ def parse_condition(text: str) -> tuple[str, str, float]:
     return name, op, float(number)
 
 
+def group_holds(group: list[str], features: pd.DataFrame) -> pd.Series:
+    """Where every condition of the group holds."""
+    holds = pd.Series(True, index=features.index)
+    for text in group:
+        name, op, number = parse_condition(text)
+        values = features[name]
+        holds &= OPERATORS[op](values, number).fillna(False) & values.notna()
+    return holds
+
+
 class Conditions(BaseModel):
     """Condition groups: true where every condition of at least one group holds."""
 
@@ -63,13 +74,19 @@ class Conditions(BaseModel):
             return pd.Series(True, index=features.index)
         result = pd.Series(False, index=features.index)
         for group in self.when_any:
-            group_holds = pd.Series(True, index=features.index)
-            for text in group:
-                name, op, number = parse_condition(text)
-                values = features[name]
-                group_holds &= OPERATORS[op](values, number).fillna(False) & values.notna()
-            result |= group_holds
+            result |= group_holds(group, features)
         return result
+
+    def defining_fact(self, features: pd.DataFrame) -> pd.Series:
+        """The feature named by the first condition of the first group that holds.
+
+        A group's first condition names the fact that it is about ("last_nps <= 6" in a
+        group that also bounds the answer's age); missing where no group holds.
+        """
+        fact = pd.Series(pd.NA, index=features.index, dtype="str")
+        for group in self.when_any:
+            fact[fact.isna() & group_holds(group, features)] = parse_condition(group[0])[0]
+        return fact
 
 
 class ProgramRule(Conditions):
@@ -130,6 +147,20 @@ def assign_segments(
             chosen = members & program.isna() & choice.holds(features)
             program[chosen] = choice.program
     return pd.DataFrame({"segment": segment, "suggested_program": program})
+
+
+def defining_facts(
+    features: pd.DataFrame, segment: pd.Series, settings: SegmentSettings
+) -> pd.Series:
+    """Per customer, the feature of the fact that put them in their segment.
+
+    Missing for segments without conditions (a place in the list is no fact).
+    """
+    fact = pd.Series(pd.NA, index=features.index, dtype="str")
+    for rule in settings.rules:
+        members = segment == rule.name
+        fact[members] = rule.defining_fact(features[members])
+    return fact
 
 
 def percentile_of(rank: pd.Series) -> pd.Series:

@@ -96,7 +96,9 @@ def reference_features(
     out["tickets_365d"] = count(year)
     out["urgent_tickets_365d"] = count(year[year["priority"] == "urgent"])
     out["open_tickets"] = count(t[~t["resolved"]])
-    out["open_urgent_tickets"] = count(t[~t["resolved"] & (t["priority"] == "urgent")])
+    open_urgent = t[~t["resolved"] & (t["priority"] == "urgent")]
+    out["open_urgent_tickets"] = count(open_urgent)
+    out["open_urgent_ticket_days"] = agg(open_urgent, "age", "max")
     out["hours_to_resolve_365d"] = agg(year[year["resolved"]], "hours", "mean")
     out["slow_tickets_365d"] = count(year[year["hours"] > 72])
     out["ticket_csat_365d"] = agg(year[year["resolved"]], "csat", "mean")

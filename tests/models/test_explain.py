@@ -99,12 +99,17 @@ def test_waterfall_of_one_customer(model_and_rows: tuple[AdvocacyModel, pd.DataF
 
 def test_reason_topics_drop_the_numbers() -> None:
     reasons = pd.Series(
-        ["Raises: gave NPS 10", "Raises: gave NPS 9", "Lowers: spent 1,234 in the last 90 days", ""]
+        [
+            "Raises: gave NPS 10 on 3 Sep 2026",
+            "Raises: gave NPS 9 on 28 Aug 2026",
+            "Lowers: spent €1,234 in the last 90 days",
+            "",
+        ]
     )
     assert reason_topics(reasons).tolist()[:3] == [
-        "Raises: gave NPS #",
-        "Raises: gave NPS #",
-        "Lowers: spent # in the last # days",
+        "Raises: gave NPS # on #",
+        "Raises: gave NPS # on #",
+        "Lowers: spent €# in the last # days",
     ]
     assert pd.isna(reason_topics(reasons).iloc[3])
 

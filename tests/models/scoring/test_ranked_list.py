@@ -10,10 +10,11 @@ import pytest
 import shap
 
 from features.build import build_features
-from features.definitions import describe
+from features.definitions import feature
 from features.store import current_version, read_table
 from features.views import open_version
 from models.scoring.ranked_list import partition_bounds, rank_customers, score_partition
+from models.scoring.reasons import reason_topic, usable_strength
 from models.training.fit import TrainingResult, TrainSettings, train_model
 from models.training.metrics import ranking_metrics
 from pipelines.config import load_config
@@ -32,7 +33,7 @@ def _ranked_list(world: World, trained: TrainingResult, folder: Path) -> pd.Data
     features.to_parquet(folder / "features.parquet")
     scored = pd.concat(
         [
-            score_partition(folder / "features.parquet", start, stop, trained.model)
+            score_partition(folder / "features.parquet", start, stop, trained.model, "EUR")
             for start, stop in partition_bounds(len(features), 3)
         ],
         ignore_index=True,
@@ -45,6 +46,7 @@ def _ranked_list(world: World, trained: TrainingResult, folder: Path) -> pd.Data
         load_config().scoring.segments,
         "7",
         cutoff,
+        "EUR",
     )
 
 
@@ -90,18 +92,41 @@ def test_ranked_list_is_consistent(
 def test_reasons_follow_the_largest_contributions_with_their_sign(
     small_world: World, trained: TrainingResult, tmp_path: Path
 ) -> None:
-    ranked = _ranked_list(small_world, trained, tmp_path).head(50)
+    ranked = _ranked_list(small_world, trained, tmp_path)
+    ranked = ranked[ranked["segment"] != "Recover first"].head(50).reset_index(drop=True)
     features = build_features(
         open_version(current_version(small_world.store)), [small_world.parts.plan.test]
     )
     rows = features.set_index("customer_id").loc[ranked["customer_id"]].reset_index()
-    contributions = trained.model.contributions(rows)[:, :-1]
+    model = trained.model
+    contributions = model.contributions(rows)[:, :-1]
+    strength = usable_strength(contributions, model.matrix(rows), model.features)
     for i, reason in enumerate(ranked["reason_1"]):
-        strongest = int(np.argmax(np.abs(contributions[i])))
+        strongest = int(np.argmax(strength[i]))
         direction = "Raises" if contributions[i, strongest] > 0 else "Lowers"
         assert reason.startswith(f"{direction}: "), reason
-        value = rows.loc[i, trained.model.features[strongest]]
-        assert reason.endswith(describe(trained.model.features[strongest], value))
+        assert reason_topic(reason) == feature(model.features[strongest]).topic, reason
+
+
+def test_reasons_of_a_scored_list_read_right(
+    small_world: World, trained: TrainingResult, tmp_path: Path
+) -> None:
+    ranked = _ranked_list(small_world, trained, tmp_path)
+    slots = ranked[["reason_1", "reason_2", "reason_3"]]
+    reasons = slots.stack()
+    reasons = reasons[reasons != ""]
+    for bad in (r"\b1 \w+s\b", r"on a -1 to 1 scale", r"\d+\.0\b", r"\bspent \d"):
+        assert not reasons.str.contains(bad).any(), reasons[reasons.str.contains(bad)].iloc[0]
+    topics = reasons.map(reason_topic)
+    assert topics.notna().all(), reasons[topics.isna()].iloc[0]
+    assert not topics.groupby(level=0).apply(lambda row: row.duplicated().any()).any()
+    # Recover first leads with the fact that put the customer there, with its date.
+    recover = ranked.loc[ranked["segment"] == "Recover first", "reason_1"]
+    assert len(recover) > 0
+    assert recover.str.fullmatch(
+        r"Recover first: (gave NPS \d+ on|\d+ urgent tickets? still open since) "
+        r"\d{1,2} [A-Z][a-z]{2} \d{4}"
+    ).all(), recover.iloc[0]
 
 
 def test_the_list_finds_advocates_after_the_training_data_ends(medium_world: World) -> None:
