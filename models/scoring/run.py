@@ -51,6 +51,7 @@ class ScoringPlan:
     model_version: str
     features: Path
     partitions: list[tuple[int, int]]
+    currency: str | None
     seconds: float
 
 
@@ -103,6 +104,7 @@ def prepare_scoring(
         model_version=version,
         features=work / FEATURES_FILE,
         partitions=partition_bounds(len(table), settings.partitions),
+        currency=settings.currency,
         seconds=time.perf_counter() - started,
     )
 
@@ -110,7 +112,7 @@ def prepare_scoring(
 def score_slice(plan: ScoringPlan, index: int) -> Path:
     """Score partition `index` of the plan into its own Parquet file; returns its path."""
     start, stop = plan.partitions[index]
-    scored = score_partition(plan.features, start, stop, plan.model)
+    scored = score_partition(plan.features, start, stop, plan.model, plan.currency)
     path = plan.features.with_name(f"scored-{index:04d}.parquet")
     validate_table(scored, scored_partition_schema())
     scored.to_parquet(path, index=False)
@@ -131,7 +133,13 @@ def finish_scoring(
     customers = read_table(plan.store_version, "customers", ["customer_id", "marketing_opt_in"])
     contactable = customers.set_index("customer_id")["marketing_opt_in"]
     ranked = rank_customers(
-        scored, features, contactable, settings.segments, plan.model_version, plan.as_of
+        scored,
+        features,
+        contactable,
+        settings.segments,
+        plan.model_version,
+        plan.as_of,
+        settings.currency,
     )
     validate_table(ranked, ranked_list_schema(settings.segments))
     ranked.to_parquet(folder / "ranked_list.parquet", index=False)
