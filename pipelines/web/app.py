@@ -8,25 +8,23 @@ list is a link that can be bookmarked or mailed, and the page needs no JavaScrip
 from __future__ import annotations
 
 import math
-import os
 import secrets
-import tempfile
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import pandas as pd
 import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.background import BackgroundTask
 
 from features.errors import UserError
-from models.scoring.files import DEFAULT_HORIZON_DAYS, list_columns
+from models.scoring.files import DEFAULT_HORIZON_DAYS, list_columns, write_csv, write_xlsx
 from models.scoring.schemas import REASON_COLUMNS
 from models.scoring.segments import SegmentSettings
 from pipelines.web.access import (
@@ -37,7 +35,14 @@ from pipelines.web.access import (
     password_matches,
     read_users,
 )
-from pipelines.web.downloads import AUDIT_FILE, MEDIA_TYPES, Format, log_download, write_download
+from pipelines.web.downloads import (
+    AUDIT_FILE,
+    MEDIA_TYPES,
+    Format,
+    log_download,
+    sent_while_written,
+    temporary_file,
+)
 from pipelines.web.listing import PAGE_COLUMNS, PAGE_SIZE, RunList, RunLists, read_filter
 from pipelines.web.runs import Run, UnknownRun, find_run, latest_name, run_names
 from pipelines.web.timeline import customer_timeline
@@ -243,10 +248,6 @@ def download(request: Request, viewer: Viewer, kind: Format) -> Response:
     if form.errors:
         return message(request, viewer, 400, "Nothing downloaded", " ".join(form.errors))
     frame = lists.download(form.filter)
-    handle, name = tempfile.mkstemp(prefix="advocates-", suffix=f".{kind}")
-    os.close(handle)
-    path = Path(name)
-    write_download(frame, kind, path, web(request).settings.segments)
     log_download(
         web(request).settings.scores / AUDIT_FILE,
         viewer.user,
@@ -255,11 +256,17 @@ def download(request: Request, viewer: Viewer, kind: Format) -> Response:
         {"run": run.name, **form.filter.described()},
         len(frame),
     )
+    name = f"advocates_{run.name}.{kind}"
+    path = temporary_file(kind)
+    if kind == "csv":
+        return StreamingResponse(
+            sent_while_written(path, lambda partial: write_csv(frame, partial)),
+            media_type=MEDIA_TYPES[kind],
+            headers={"Content-Disposition": f'attachment; filename="{quote(name)}"'},
+        )
+    write_xlsx(frame, path, web(request).settings.segments)
     return FileResponse(
-        path,
-        media_type=MEDIA_TYPES[kind],
-        filename=f"advocates_{run.name}.{kind}",
-        background=BackgroundTask(path.unlink),
+        path, media_type=MEDIA_TYPES[kind], filename=name, background=BackgroundTask(path.unlink)
     )
 
 

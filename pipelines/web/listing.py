@@ -27,6 +27,9 @@ from models.scoring.schemas import REASON_COLUMNS
 PAGE_SIZE = 50
 MAX_SEARCH = 100
 TOPIC_COLUMNS = tuple(f"topic_{i}" for i in range(1, len(REASON_COLUMNS) + 1))
+ENUM_TYPES = {"segment": "segment_name", "suggested_program": "program_name"}
+"""Columns of the list stored as DuckDB ENUMs, and the names of their types."""
+TOPIC_TYPE = "topic_name"
 PAGE_COLUMNS = (
     "rank",
     "customer_id",
@@ -36,6 +39,11 @@ PAGE_COLUMNS = (
     *REASON_COLUMNS,
     "contactable",
 )
+
+
+def as_text(columns: tuple[str, ...]) -> str:
+    """The columns to select, those stored as ENUMs turned back into text."""
+    return ", ".join(f"{c}::VARCHAR AS {c}" if c in ENUM_TYPES else c for c in columns)
 
 
 @dataclass(frozen=True)
@@ -56,12 +64,12 @@ class ListFilter:
         conditions = ["TRUE"]
         parameters: list[Any] = []
         for condition, value in (
-            ("segment = ?", self.segment),
-            ("suggested_program = ?", self.program),
+            ("segment = ?::segment_name", self.segment),
+            ("suggested_program = ?::program_name", self.program),
             ("contactable = ?", self.contactable),
             ("probability >= ?", self.min_probability or None),
-            (f"? IN ({', '.join(TOPIC_COLUMNS)})", self.topic),
-            ("contains(lower(customer_id), ?)", self.search.lower() or None),
+            (f"?::{TOPIC_TYPE} IN ({', '.join(TOPIC_COLUMNS)})", self.topic),
+            ("contains(customer_key, ?)", self.search.lower() or None),
         ):
             if value is not None:
                 conditions.append(condition)
@@ -145,7 +153,12 @@ class SegmentCount:
 
 
 class RunList:
-    """One run's ranked list in an in-memory DuckDB table, ready to filter."""
+    """One run's ranked list in an in-memory DuckDB table, ready to filter.
+
+    Segments, programs and reason topics are stored as DuckDB ENUMs (small integer
+    codes), and customer ids also in lower case: counting and filtering a million
+    customers takes tens of milliseconds. Queries turn the ENUMs back into text.
+    """
 
     def __init__(self, ranked_list: Path, segment_order: list[str]) -> None:
         self._db = duckdb.connect()
@@ -157,14 +170,25 @@ class RunList:
         ).df()["reason"]
         topics = pd.DataFrame({"reason": reasons, "topic": reason_topics(reasons)})
         self._db.register("reason_topic", topics)
+        for column, type_name in ENUM_TYPES.items():
+            self._db.execute(
+                f"CREATE TYPE {type_name} AS ENUM (SELECT DISTINCT {column} FROM loaded "
+                f"WHERE {column} IS NOT NULL)"
+            )
+        self._db.execute(
+            f"CREATE TYPE {TOPIC_TYPE} AS ENUM (SELECT DISTINCT topic FROM reason_topic)"
+        )
+        as_enums = ", ".join(f"{c}::{t} AS {c}" for c, t in ENUM_TYPES.items())
+        topic_columns = ", ".join(
+            f"t{i}.topic::{TOPIC_TYPE} AS {t}" for i, t in enumerate(TOPIC_COLUMNS, start=1)
+        )
         joins = " ".join(
             f"LEFT JOIN reason_topic t{i} ON loaded.{reason} = t{i}.reason"
             for i, reason in enumerate(REASON_COLUMNS, start=1)
         )
-        topic_columns = ", ".join(f"t{i}.topic AS {t}" for i, t in enumerate(TOPIC_COLUMNS, 1))
         self._db.execute(
-            f"CREATE TABLE ranked AS SELECT loaded.*, {topic_columns} FROM loaded {joins} "
-            "ORDER BY rank"
+            f"CREATE TABLE ranked AS SELECT loaded.* REPLACE ({as_enums}), "
+            f"lower(customer_id) AS customer_key, {topic_columns} FROM loaded {joins} ORDER BY rank"
         )
         self._db.execute("DROP TABLE loaded")
         self._db.unregister("reason_topic")
@@ -177,19 +201,24 @@ class RunList:
         )
 
     def _query(self, sql: str, parameters: list[Any]) -> pd.DataFrame:
-        """Run one query on a cursor of its own (requests run in several threads)."""
+        """Run one query on a cursor of its own (requests run in several threads).
+
+        Results travel through Arrow: a hundred thousand rows convert in a fraction of the
+        time a direct conversion to pandas takes.
+        """
         with self._db.cursor() as cursor:
-            return cursor.execute(sql, parameters).df()
+            return cursor.sql(sql, params=parameters).to_arrow_table().to_pandas()
 
     def _column(self, name: str) -> list[str]:
-        return self._query(f"SELECT DISTINCT {name} AS value FROM ranked", [])["value"].tolist()
+        values = self._query(f"SELECT DISTINCT {name}::VARCHAR AS value FROM ranked", [])
+        return values["value"].tolist()
 
     def counts(self, chosen: ListFilter) -> list[SegmentCount]:
         """Customers passing the filter per segment (segments in the run's order)."""
         where, parameters = chosen.where()
         found = self._query(
-            f"SELECT segment, count(*) AS customers, count_if(contactable) AS contactable "
-            f"FROM ranked WHERE {where} GROUP BY segment",
+            "SELECT segment::VARCHAR AS segment, count(*) AS customers, "
+            f"count_if(contactable) AS contactable FROM ranked WHERE {where} GROUP BY segment",
             parameters,
         ).set_index("segment")
         return [
@@ -204,24 +233,23 @@ class RunList:
         """Page `number` (from 1) of the customers passing the filter, best first."""
         where, parameters = chosen.where()
         return self._query(
-            f"SELECT {', '.join(PAGE_COLUMNS)} FROM ranked WHERE {where} "
+            f"SELECT {as_text(PAGE_COLUMNS)} FROM ranked WHERE {where} "
             "ORDER BY rank LIMIT ? OFFSET ?",
             [*parameters, PAGE_SIZE, (number - 1) * PAGE_SIZE],
         )
 
     def download(self, chosen: ListFilter) -> pd.DataFrame:
-        """The rows of a download: the list's own columns, best first."""
+        """The rows of a download: the list's own columns and types, best first."""
         where, parameters = chosen.where(for_download=True)
         rows = self._query(
-            f"SELECT {', '.join(LIST_COLUMNS)} FROM ranked WHERE {where} ORDER BY rank",
-            parameters,
+            f"SELECT {as_text(LIST_COLUMNS)} FROM ranked WHERE {where} ORDER BY rank", parameters
         )
         return rows.assign(as_of=rows["as_of"].dt.tz_convert("UTC"))  # DuckDB says Etc/UTC
 
     def customer(self, customer_id: str) -> dict[str, Any] | None:
         """One customer's row of the list, or None when the run did not score them."""
         rows = self._query(
-            f"SELECT {', '.join(LIST_COLUMNS)} FROM ranked WHERE customer_id = ?", [customer_id]
+            f"SELECT {as_text(LIST_COLUMNS)} FROM ranked WHERE customer_id = ?", [customer_id]
         )
         return rows.iloc[0].to_dict() if len(rows) else None
 
