@@ -1,7 +1,7 @@
 """Filtering a run's ranked list: the filter a person sets, and the queries that answer it.
 
-A run's list is loaded once into an in-memory DuckDB table (a million customers take
-about two seconds), with the topic of each reason beside it (`models.explain
+A run's list is loaded once into an in-memory DuckDB table (a million customers take a
+few seconds), with the topic of each reason beside it (`models.explain
 .reason_topics`: "Raises: gave NPS #"), so every filter, count and page afterwards is
 one SQL query over that table. Values from a request only ever travel as query
 parameters, never inside the SQL text.
@@ -13,7 +13,7 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +64,8 @@ class ListFilter:
         conditions = ["TRUE"]
         parameters: list[Any] = []
         for condition, value in (
-            ("segment = ?::segment_name", self.segment),
-            ("suggested_program = ?::program_name", self.program),
+            (f"segment = ?::{ENUM_TYPES['segment']}", self.segment),
+            (f"suggested_program = ?::{ENUM_TYPES['suggested_program']}", self.program),
             ("contactable = ?", self.contactable),
             ("probability >= ?", self.min_probability or None),
             (f"?::{TOPIC_TYPE} IN ({', '.join(TOPIC_COLUMNS)})", self.topic),
@@ -96,12 +96,12 @@ class Choices:
     topics: list[str]
 
 
-@dataclass
+@dataclass(frozen=True)
 class FilterForm:
     """A filter read from a request's query string, and what was wrong with it."""
 
     filter: ListFilter
-    errors: list[str] = field(default_factory=list)
+    errors: list[str]
 
 
 def _choice(value: str, allowed: list[str], label: str, errors: list[str]) -> str | None:
