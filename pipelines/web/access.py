@@ -5,14 +5,19 @@ needs a logged-in user for every page and download; so does a page on this compu
 once users exist, or when started with --require-login (as behind a proxy). Only on
 loopback without users is access open, and the page says so.
 
-Users live in a JSON file beside the runs, passwords hashed with Argon2id. Sessions
-are random tokens kept in memory (a restart logs everyone out), sent in an HttpOnly,
-SameSite=Lax cookie (a link in an e-mail opens the page logged in); every form that
-changes something (log in, log out) is a POST carrying its session's CSRF token.
+Users live in a JSON file beside the runs, passwords hashed with Argon2id. Sessions of
+logged-in users are random tokens kept in memory (a restart logs everyone out), sent in
+an HttpOnly, SameSite=Lax cookie (a link in an e-mail opens the page logged in). The
+forms that change something are POSTs with a CSRF token: the log-out form carries its
+session's token; the login form, before any session exists, a token signed from a
+random cookie of the browser (a signed double-submit cookie), so visitors who never log
+in leave nothing on the server.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import json
 import re
@@ -104,11 +109,16 @@ def password_matches(path: Path, name: str, password: str) -> bool:
         return False
 
 
+def form_token(secret: bytes, nonce: str) -> str:
+    """The login form's CSRF token for a browser's random login cookie."""
+    return hmac.new(secret, nonce.encode(), hashlib.sha256).hexdigest()
+
+
 @dataclass
 class Session:
-    """A browser's session: its user once logged in, and the token its forms carry."""
+    """A logged-in user's session, and the CSRF token its log-out form carries."""
 
-    user: str | None
+    user: str
     csrf: str
     expires: float
 
@@ -128,7 +138,7 @@ class Sessions:
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
 
-    def start(self, user: str | None) -> tuple[str, Session]:
+    def start(self, user: str) -> tuple[str, Session]:
         """A new session (a fresh token, never a reused one) and its token."""
         token = secrets.token_urlsafe(32)
         session = Session(user, secrets.token_urlsafe(32), self._clock() + self._lifetime)

@@ -31,6 +31,7 @@ from pipelines.web.access import (
     USERS_FILE,
     LoginLimiter,
     Sessions,
+    form_token,
     is_loopback,
     password_matches,
     read_users,
@@ -48,6 +49,8 @@ from pipelines.web.runs import Run, UnknownRun, find_run, latest_name, run_names
 from pipelines.web.timeline import customer_timeline
 
 SESSION_COOKIE = "advocacy_session"
+LOGIN_COOKIE = "advocacy_login"
+"""A random value per browser that the login form's CSRF token is signed from."""
 LOGIN_WINDOW = 15 * 60  # seconds
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
@@ -80,6 +83,8 @@ class WebState:
     """What the app keeps between requests."""
 
     settings: WebSettings
+    secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    """Signs the login form's CSRF tokens; new at every start."""
     sessions: Sessions = field(default_factory=Sessions)
     failures_by_user: LoginLimiter = field(default_factory=lambda: LoginLimiter(5, LOGIN_WINDOW))
     failures_by_address: LoginLimiter = field(
@@ -103,6 +108,7 @@ class Viewer:
 
     user: str | None
     csrf: str | None
+    """The token of the log-out form (none on open access)."""
 
 
 class LoginNeeded(Exception):
@@ -315,30 +321,27 @@ def report(request: Request, viewer: LoggedIn) -> Response:
     return FileResponse(path, media_type="text/html; charset=utf-8")
 
 
-def with_session(response: Response, request: Request, token: str) -> Response:
-    """Set the session cookie: HttpOnly, SameSite=Lax, Secure when served over HTTPS."""
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-    )
+def with_cookie(response: Response, request: Request, name: str, value: str) -> Response:
+    """Set a cookie: HttpOnly, SameSite=Lax, Secure when served over HTTPS."""
+    secure = request.url.scheme == "https"
+    response.set_cookie(name, value, httponly=True, samesite="lax", secure=secure)
     return response
+
+
+def login_form(request: Request, status: int = 200, error: str | None = None) -> Response:
+    """The login form, its CSRF token signed from this browser's login cookie."""
+    nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
+    csrf = form_token(web(request).secret, nonce)
+    response = page(request, "login.html", None, status, csrf=csrf, error=error)
+    return with_cookie(response, request, LOGIN_COOKIE, nonce)
 
 
 @router.get("/login")
 def login_page(request: Request) -> Response:
-    """The login form, with the CSRF token of a (new) session of this browser."""
-    state = web(request)
-    if not state.login_required():
+    """The login form (on open access there is nothing to log in to)."""
+    if not web(request).login_required():
         return RedirectResponse("/", status_code=303)
-    token = request.cookies.get(SESSION_COOKIE)
-    session = state.sessions.find(token)
-    if session is None:
-        token, session = state.sessions.start(None)
-    response = page(request, "login.html", None, csrf=session.csrf, error=None)
-    return with_session(response, request, token or "")
+    return login_form(request)
 
 
 @router.post("/login")
@@ -350,26 +353,24 @@ def login(
 ) -> Response:
     """Log in: check the form's token, the rate limits and the password; start a session."""
     state = web(request)
-    token = request.cookies.get(SESSION_COOKIE)
-    session = state.sessions.find(token)
-    if session is None or not secrets.compare_digest(csrf, session.csrf):
+    nonce = request.cookies.get(LOGIN_COOKIE)
+    if not nonce or not secrets.compare_digest(csrf, form_token(state.secret, nonce)):
         return message(
             request, None, 403, "Please try again", "The login form had expired: log in again."
         )
     address = request.client.host if request.client else "unknown"
     wait = max(state.failures_by_user.wait(name.lower()), state.failures_by_address.wait(address))
     if wait:
-        error = f"Too many failed logins: try again in {math.ceil(wait / 60)} minutes."
-        return page(request, "login.html", None, 429, csrf=session.csrf, error=error)
+        minutes = math.ceil(wait / 60)
+        return login_form(request, 429, f"Too many failed logins: try again in {minutes} minutes.")
     if not password_matches(state.users_file, name, password):
         state.failures_by_user.failed(name.lower())
         state.failures_by_address.failed(address)
-        error = "Wrong user name or password."
-        return page(request, "login.html", None, 401, csrf=session.csrf, error=error)
+        return login_form(request, 401, "Wrong user name or password.")
     state.failures_by_user.forget(name.lower())
-    state.sessions.end(token)
+    state.sessions.end(request.cookies.get(SESSION_COOKIE))
     token, _ = state.sessions.start(name)
-    return with_session(RedirectResponse("/", status_code=303), request, token)
+    return with_cookie(RedirectResponse("/", status_code=303), request, SESSION_COOKIE, token)
 
 
 @router.post("/logout")

@@ -111,9 +111,9 @@ def test_sessions_expire_and_end() -> None:
 
 def test_too_many_sessions_drop_the_oldest() -> None:
     sessions = Sessions(limit=2)
-    first, _ = sessions.start(None)
-    second, _ = sessions.start(None)
-    third, _ = sessions.start(None)
+    first, _ = sessions.start("ann")
+    second, _ = sessions.start("bob")
+    third, _ = sessions.start("ann")
     assert sessions.find(first) is None
     assert sessions.find(second) and sessions.find(third)
 

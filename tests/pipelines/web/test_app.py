@@ -85,12 +85,10 @@ def test_users_on_loopback_close_open_access(with_user: Path) -> None:
 
 def test_log_in_see_the_list_log_out(with_user: Path) -> None:
     browser = client(with_user, "0.0.0.0")
-    form = browser.get("/login")
-    cookie = form.headers["set-cookie"]
-    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
-    before = browser.cookies["advocacy_session"]
+    browser.cookies.set("advocacy_session", "chosen-by-an-attacker", domain="testserver.local")
     assert log_in(browser) == 303
-    assert browser.cookies["advocacy_session"] != before  # a new session: no fixation
+    session = browser.cookies["advocacy_session"]
+    assert session != "chosen-by-an-attacker" and len(session) >= 40  # no fixation
     page = browser.get("/")
     assert page.status_code == 200 and "ann" in page.text and "Open access" not in page.text
     for path in PAGES:
@@ -102,13 +100,26 @@ def test_log_in_see_the_list_log_out(with_user: Path) -> None:
     assert browser.get("/").headers["location"] == "/login"
 
 
+def test_cookies_are_http_only_and_same_site(with_user: Path) -> None:
+    browser = client(with_user, "0.0.0.0")
+    login_cookie = browser.get("/login").headers["set-cookie"]
+    token = csrf_of(browser.get("/login").text)
+    data = {"name": "ann", "password": PASSWORD, "csrf": token}
+    session_cookie = browser.post("/login", data=data).headers["set-cookie"]
+    for cookie in (login_cookie, session_cookie):
+        assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
+
+
 def test_login_needs_the_token_of_its_own_form(with_user: Path) -> None:
     browser = client(with_user, "0.0.0.0")
     data = {"name": "ann", "password": PASSWORD}
-    assert browser.post("/login", data={**data, "csrf": "x"}).status_code == 403  # no session
-    browser.get("/login")
+    token = csrf_of(browser.get("/login").text)
+    other = client(with_user, "0.0.0.0")  # another browser, or a forged page
+    assert other.post("/login", data={**data, "csrf": token}).status_code == 403  # no cookie
     assert browser.post("/login", data=data).status_code == 403  # no token
     assert browser.post("/login", data={**data, "csrf": "forged"}).status_code == 403
+    browser.cookies.set("advocacy_login", "another value", domain="testserver.local")
+    assert browser.post("/login", data={**data, "csrf": token}).status_code == 403
     assert browser.get("/").headers["location"] == "/login"
 
 
