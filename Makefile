@@ -51,6 +51,7 @@ bench: setup ## Time every stage at 100k and 1M customers (slow; see README)
 	$(VENV)/bin/python -m benchmarks.bench_features --customers 1000000 --training-customers 100000
 	$(VENV)/bin/python -m benchmarks.bench_train --customers 100000
 	$(VENV)/bin/python -m benchmarks.bench_score --customers 1000000 --model-customers 100000
+	$(VENV)/bin/python -m benchmarks.bench_web --customers 1000000
 
 docs: setup ## Regenerate the docs made from code (features/README.md, data contracts)
 	$(VENV)/bin/python -m features.docs

@@ -134,7 +134,7 @@ def test_log_in_filter_download_and_look_at_a_customer(
     url, scores = server
     page = browser.new_page(viewport={"width": 1366, "height": 900})
     log_in(page, url)
-    assert page.get_by_text("ann").is_visible()
+    assert page.locator("header").get_by_text("ann", exact=True).is_visible()
 
     page.get_by_label("Segment").select_option("Nurture")
     page.get_by_label("Minimum chance (%)").fill("20")
