@@ -287,7 +287,8 @@ def demo(config: ConfigOption = None) -> None:
 
 
 ScoresOption = Annotated[
-    Path | None, typer.Option("--scores", help="Folder of scoring runs [default: scoring.out].")
+    Path | None,
+    typer.Option("--scores", help="Folder of scoring runs (default: scoring.out of the config)."),
 ]
 
 
