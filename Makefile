@@ -7,6 +7,7 @@ UV_VERSION := 0.13.9
 VENV := .venv
 UV := .uv/bin/uv
 SYNCED := $(VENV)/.synced
+CHROMIUM := /usr/bin/chromium
 export UV_PYTHON_DOWNLOADS := never
 
 .DEFAULT_GOAL := help
@@ -37,7 +38,11 @@ lint: setup ## Lint, format check and type check
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-test: lint ## Lint, type check and run the tests
+# The web page's browser tests drive Debian's chromium; installed with apt when missing.
+$(CHROMIUM):
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
+test: lint $(CHROMIUM) ## Lint, type check and run the tests
 	$(VENV)/bin/pytest
 
 bench: setup ## Time every stage at 100k and 1M customers (slow; see README)
@@ -46,6 +51,7 @@ bench: setup ## Time every stage at 100k and 1M customers (slow; see README)
 	$(VENV)/bin/python -m benchmarks.bench_features --customers 1000000 --training-customers 100000
 	$(VENV)/bin/python -m benchmarks.bench_train --customers 100000
 	$(VENV)/bin/python -m benchmarks.bench_score --customers 1000000 --model-customers 100000
+	$(VENV)/bin/python -m benchmarks.bench_web --customers 1000000
 
 docs: setup ## Regenerate the docs made from code (features/README.md, data contracts)
 	$(VENV)/bin/python -m features.docs

@@ -283,6 +283,81 @@ def demo(config: ConfigOption = None) -> None:
     settings = load_config(config)
     configure_tracking(settings.tracking)
     print_scoring_run(demo_flow(settings))
+    console.print("Web page: run `.venv/bin/advocacy serve` and open http://127.0.0.1:8000")
+
+
+ScoresOption = Annotated[
+    Path | None,
+    typer.Option("--scores", help="Folder of scoring runs (default: scoring.out of the config)."),
+]
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; anything but loopback requires a login.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    require_login: Annotated[
+        bool, typer.Option(help="Require a login on loopback too (e.g. behind a proxy).")
+    ] = False,
+    scores: ScoresOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Serve the web page over the scoring runs: filter, download, look at customers."""
+    from pipelines.web.app import WebSettings
+    from pipelines.web.app import serve as serve_web
+
+    settings = load_config(config).scoring
+    serve_web(
+        WebSettings(
+            scores=scores or settings.out,
+            segments=settings.segments,
+            host=host,
+            port=port,
+            require_login=require_login,
+        )
+    )
+
+
+users_app = typer.Typer(help="Users of the web page (`advocacy serve`).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+def read_password() -> str:
+    """A new password: typed twice at a prompt, or the first line of standard input."""
+    if sys.stdin.isatty():
+        password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        return password
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@users_app.command(name="add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    scores: ScoresOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Add a user (or set a new password); the password is read from a prompt or stdin."""
+    from pipelines.web.access import USERS_FILE, add_user
+
+    path = (scores or load_config(config).scoring.out) / USERS_FILE
+    new = add_user(path, name, read_password())
+    console.print(f"{'Added user' if new else 'New password for'} {name} in {path}")
+
+
+@users_app.command(name="remove")
+def users_remove(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    scores: ScoresOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Remove a user; their sessions end at their next request."""
+    from pipelines.web.access import USERS_FILE, remove_user
+
+    path = (scores or load_config(config).scoring.out) / USERS_FILE
+    remove_user(path, name)
+    console.print(f"Removed user {name} from {path}")
 
 
 def _progress() -> Progress:
