@@ -145,6 +145,7 @@ def _plan(features_file: Path, model: AdvocacyModel) -> ScoringPlan:
         model_version="7",
         features=features_file,
         partitions=[(0, 2)],
+        currency="EUR",
         seconds=0.0,
     )
 
