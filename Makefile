@@ -7,6 +7,7 @@ UV_VERSION := 0.13.9
 VENV := .venv
 UV := .uv/bin/uv
 SYNCED := $(VENV)/.synced
+CHROMIUM := /usr/bin/chromium
 export UV_PYTHON_DOWNLOADS := never
 
 .DEFAULT_GOAL := help
@@ -37,7 +38,12 @@ lint: setup ## Lint, format check and type check
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-test: lint ## Lint, type check and run the tests
+# Debian's browser, for the test that renders the report (skipped without it, outside CI).
+$(CHROMIUM):
+	-DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium \
+		|| (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
+
+test: lint $(CHROMIUM) ## Lint, type check and run the tests
 	$(VENV)/bin/pytest
 
 bench: setup ## Time every stage at 100k and 1M customers (slow; see README)
