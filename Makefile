@@ -38,7 +38,7 @@ lint: setup ## Lint, format check and type check
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-# The web page's browser tests drive Debian's chromium; installed with apt when missing.
+# The browser tests (web page, report) drive Debian's chromium; installed with apt when missing.
 $(CHROMIUM):
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 

@@ -20,7 +20,7 @@ import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from features.build import write_features
 from features.clock import as_utc
@@ -30,8 +30,10 @@ from features.ingest import IngestReport, ingest
 from features.store import current_version
 from models.model_registry import promote
 from models.scoring.files import MANIFEST
+from models.scoring.monitoring import recent_runs
 from models.scoring.run import check_request
 from models.tracking import configure_tracking
+from models.training.history import recent_training_runs
 from models.training.record import ModelQualityError, TrainingRun
 from pipelines.config import load_config, train_with_config, with_overrides
 
@@ -189,6 +191,56 @@ def promote_command(
     """Make a registered model version the champion, overriding the automatic decision."""
     configure_tracking(load_config(config).tracking)
     console.print(promote(version))
+
+
+@app.command()
+def status(
+    runs: Annotated[int, typer.Option(min=1, help="How many runs of each kind to show.")] = 5,
+    out: Annotated[Path | None, typer.Option(help="Folder of the scoring runs.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """The last scoring and training runs, with what was flagged in them."""
+    settings = load_config(config)
+    root = out or settings.scoring.out
+    scoring = Table(
+        Column("run", overflow="fold"),
+        "as of",
+        "model",
+        "customers",
+        Column("flags", overflow="fold"),
+        title=f"Scoring runs in {root}",
+    )
+    for folder, manifest in recent_runs(root, runs):
+        compared = manifest.get("monitoring", {}).get("previous_run") is not None
+        scoring.add_row(
+            folder.name,
+            f"{pd.Timestamp(manifest['as_of']):%Y-%m-%d %H:%M}",
+            f"v{manifest['model_version']}",
+            f"{manifest['customers']:,}",
+            "\n".join(manifest.get("flags", []))
+            or ("-" if compared else "not compared: no earlier run of this model"),
+        )
+    console.print(scoring)
+    configure_tracking(settings.tracking)
+    training = Table(
+        "started (UTC)",
+        "run",
+        "version",
+        "alias",
+        "PR-AUC",
+        "flags",
+        title=f"Training runs in MLflow experiment {settings.tracking.experiment}",
+    )
+    for run in recent_training_runs(settings.tracking.experiment, runs):
+        training.add_row(
+            f"{run.started:%Y-%m-%d %H:%M}",
+            run.run_id[:8],
+            run.version or "-",
+            ", ".join(run.aliases) or "-",
+            f"{run.pr_auc:.4f}" if run.pr_auc is not None else "-",
+            "\n".join(run.flags) or "-",
+        )
+    console.print(training)
 
 
 @app.command()

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from prefect_dask import DaskTaskRunner
@@ -25,6 +26,7 @@ from features.generator import GeneratorSettings, WorldSummary, generate_world
 from features.ingest import IngestReport, IngestSettings, ingest
 from features.store import current_version
 from models.scoring.files import LATEST, run_name
+from models.scoring.monitoring import flags_markdown
 from models.scoring.ranked_list import ScoringSettings
 from models.scoring.run import ScoringPlan, finish_scoring, prepare_scoring, score_slice
 from models.tracking import configure_tracking
@@ -162,6 +164,13 @@ def score_flow(config: AppConfig, as_of: datetime | None = None, model: str | No
         final,
         {name: counts["customers"] for name, counts in manifest["segments"].items()},
     )
+    if manifest["flags"]:
+        get_run_logger().warning(
+            "Flagged against the previous run: %s", "; ".join(manifest["flags"])
+        )
+        create_markdown_artifact(
+            flags_markdown(manifest), key="scoring-flags", description="Scoring run flagged"
+        )
     return final
 
 

@@ -18,12 +18,13 @@ from typing import Literal
 import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from features.errors import UserError
 from features.labels import observed_period
 from models.bundle import AdvocacyModel
 from models.model_registry import MODEL_NAME
+from models.scoring.monitoring import MonitoringSettings
 from models.scoring.reasons import lead_with_facts, top_reasons
 from models.scoring.schemas import REASON_COLUMNS
 from models.scoring.segments import (
@@ -67,6 +68,18 @@ class ScoringSettings(BaseModel):
     currency: str | None = Field("EUR", pattern=r"^[A-Z]{3}$")
     """ISO code of the purchase amounts, shown with amounts in reasons (null: none)."""
     segments: SegmentSettings
+    monitoring: MonitoringSettings = MonitoringSettings()
+
+    @model_validator(mode="after")
+    def _newcomers_of_known_segments(self) -> ScoringSettings:
+        names = [rule.name for rule in self.segments.rules]
+        unknown = [name for name in self.monitoring.newcomers_in if name not in names]
+        if unknown:
+            raise ValueError(
+                f"monitoring.newcomers_in names no segment: {', '.join(unknown)} "
+                f"(segments: {', '.join(names)})"
+            )
+        return self
 
 
 def check_as_of(connection: duckdb.DuckDBPyConnection, as_of: pd.Timestamp, max_age: int) -> None:

@@ -25,9 +25,16 @@ from features.schemas import feature_table_schema, validate_table
 from features.store import read_table
 from features.views import open_version
 from models.bundle import AdvocacyModel
-from models.explain import explained_sample
+from models.explain import explained_sample, probability_impact
 from models.model_registry import MODEL_NAME, load_model
 from models.scoring.files import slug, write_csv, write_manifest, write_xlsx
+from models.scoring.monitoring import (
+    CHANGES,
+    compare_runs,
+    feature_profiles,
+    previous_run,
+    write_profiles,
+)
 from models.scoring.ranked_list import (
     ScoringSettings,
     check_as_of,
@@ -119,6 +126,49 @@ def score_slice(plan: ScoringPlan, index: int) -> Path:
     return path
 
 
+def write_outreach(rows: pd.DataFrame, path: Path, contactable_only: bool) -> None:
+    """An outreach file: only the customers who may be contacted, when so configured."""
+    path.parent.mkdir(exist_ok=True)
+    write_csv(rows[rows["contactable"]] if contactable_only else rows, path)
+
+
+def head_count(rows: pd.DataFrame) -> dict[str, int]:
+    """How many customers, and how many of them may be contacted, for the manifest."""
+    return {"customers": len(rows), "contactable": int(rows["contactable"].sum())}
+
+
+def segment_counts(ranked: pd.DataFrame, settings: ScoringSettings) -> dict[str, dict[str, int]]:
+    """The head count of each segment."""
+    return {
+        rule.name: head_count(ranked[ranked["segment"] == rule.name])
+        for rule in settings.segments.rules
+    }
+
+
+def write_segment_files(
+    ranked: pd.DataFrame, settings: ScoringSettings, folder: Path
+) -> dict[str, str]:
+    """One outreach file per segment; returns each segment's file, relative to `folder`."""
+    files = {}
+    for rule in settings.segments.rules:
+        files[rule.name] = f"segments/{slug(rule.name)}.csv"
+        members = ranked[ranked["segment"] == rule.name]
+        write_outreach(members, folder / files[rule.name], settings.outreach_contactable_only)
+    return files
+
+
+def write_newcomer_files(
+    newcomers: dict[str, pd.DataFrame], settings: ScoringSettings, folder: Path
+) -> dict[str, dict[str, Any]]:
+    """One file per watched segment of who entered it since the previous run."""
+    written: dict[str, dict[str, Any]] = {}
+    for segment, rows in newcomers.items():
+        file = f"{CHANGES}/new-{slug(segment)}.csv"
+        write_outreach(rows, folder / file, settings.outreach_contactable_only)
+        written[segment] = {**head_count(rows), "file": file}
+    return written
+
+
 def finish_scoring(
     plan: ScoringPlan,
     parts: list[Path],
@@ -126,7 +176,12 @@ def finish_scoring(
     folder: Path,
     scoring_seconds: float,
 ) -> dict[str, Any]:
-    """Rank, segment and write every output file of the run into `folder`; returns the manifest."""
+    """Rank, segment and write every output file of the run into `folder`; returns the manifest.
+
+    The run is compared with the previous run of the same model version in the same
+    parent folder (`models.scoring.monitoring`); the feature profiles the next run needs
+    are kept before the feature table is deleted.
+    """
     started = time.perf_counter()
     scored = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
     features = pd.read_parquet(plan.features)
@@ -145,24 +200,24 @@ def finish_scoring(
     ranked.to_parquet(folder / "ranked_list.parquet", index=False)
     write_csv(ranked, folder / "ranked_list.csv")
     write_xlsx(ranked, folder / "ranked_list.xlsx", settings.segments)
-    (folder / "segments").mkdir()
-    segments: dict[str, dict[str, int]] = {}
-    for rule in settings.segments.rules:
-        members = ranked[ranked["segment"] == rule.name]
-        outreach = (
-            members[members["contactable"]] if settings.outreach_contactable_only else members
-        )
-        write_csv(outreach, folder / "segments" / f"{slug(rule.name)}.csv")
-        segments[rule.name] = {
-            "customers": len(members),
-            "contactable": int(members["contactable"].sum()),
-        }
+    segment_files = write_segment_files(ranked, settings, folder)
+    previous = previous_run(folder.parent, plan.model_version, plan.as_of)
+    monitoring = compare_runs(ranked, features, plan.model.features, previous, settings.monitoring)
+    newcomers = write_newcomer_files(monitoring.newcomers, settings, folder)
+    write_profiles(
+        folder,
+        plan.model_version,
+        feature_profiles(features, plan.model.features, settings.monitoring.bins),
+    )
     manifest = {
         "model_name": MODEL_NAME,
         "model_version": plan.model_version,
         "as_of": plan.as_of.isoformat(),
         "customers": len(ranked),
-        "segments": segments,
+        "segments": segment_counts(ranked, settings),
+        "segment_files": segment_files,
+        "monitoring": monitoring.summary | ({"newcomers": newcomers} if previous else {}),
+        "flags": monitoring.flags,
         "input_store": str(plan.store_version.parent.parent),
         "input_fingerprint": plan.store_version.name,
         "partitions": len(plan.partitions),
@@ -173,9 +228,10 @@ def finish_scoring(
             "ranking_and_files": round(time.perf_counter() - started, 2),
         },
     }
-    explanation = explained_sample(plan.model, features)
+    drivers = probability_impact(plan.model, explained_sample(plan.model, features))
     (folder / "report.html").write_text(
-        report_html(ranked, manifest, explanation), encoding="utf-8"
+        report_html(ranked, manifest, drivers, settings.segments, monitoring.newcomers),
+        encoding="utf-8",
     )
     write_manifest(folder, manifest)
     for path in (*parts, plan.features):

@@ -7,6 +7,8 @@ scored customers). Inside a segment, the first program whose conditions hold is
 suggested. A condition reads `feature op number`, e.g. `last_nps <= 6`; a condition on
 a missing value is false. The first condition of a group names the fact the group is
 about: in the ranked list, that fact leads the reasons of the customers it put there.
+a missing value is false. Segments and programs may carry a one-line `description` for
+the report; without one, the report describes them from their rules.
 """
 
 from __future__ import annotations
@@ -93,12 +95,16 @@ class ProgramRule(Conditions):
     """A suggested outreach program and when to suggest it."""
 
     program: str
+    description: str | None = None
+    """One line for marketing: what the program asks of the customer."""
 
 
 class SegmentRule(Conditions):
     """One segment: its conditions, its place in the list, its programs."""
 
     name: str
+    description: str | None = None
+    """One line for marketing: who is in the segment and what to do with them."""
     top_share: float | None = Field(None, gt=0, le=1)
     programs: list[ProgramRule] = Field(min_length=1)
 

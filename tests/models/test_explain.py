@@ -15,7 +15,10 @@ from models.bundle import AdvocacyModel, Calibrator
 from models.explain import (
     OTHER_TOPICS,
     dependence_figure,
+    feature_words,
+    impact_figure,
     mean_abs_shap,
+    probability_impact,
     reason_mix,
     reason_topics,
     shap_explanation,
@@ -97,21 +100,38 @@ def test_waterfall_of_one_customer(model_and_rows: tuple[AdvocacyModel, pd.DataF
     )
 
 
-def test_reason_topics_drop_the_numbers() -> None:
+def test_reason_topics_name_the_range_of_values_they_cover() -> None:
     reasons = pd.Series(
         [
             "Raises: gave NPS 10 on 3 Sep 2026",
             "Raises: gave NPS 9 on 28 Aug 2026",
-            "Lowers: spent €1,234 in the last 90 days",
+            "Lowers: gave NPS 3 on 1 Jul 2026",
+            "Raises: 5 orders in the last 90 days",
+            "Raises: 12 orders in the last 90 days",
+            "Raises: 2 orders in the last 30 days",  # another feature: not the same topic
+            "Raises: last order on 3 Sep 2026",
+            "Raises: last order on 28 Aug 2026",
+            "Lowers: urgent ticket still open",
             "",
         ]
     )
-    assert reason_topics(reasons).tolist()[:3] == [
-        "Raises: gave NPS # on #",
-        "Raises: gave NPS # on #",
-        "Lowers: spent €# in the last # days",
+    assert reason_topics(reasons).tolist()[:9] == [
+        "Raises: gave NPS 9–10 on …",
+        "Raises: gave NPS 9–10 on …",
+        "Lowers: gave NPS 3 on …",
+        "Raises: 5–12 orders in the last 90 days",
+        "Raises: 5–12 orders in the last 90 days",
+        "Raises: 2 orders in the last 30 days",
+        "Raises: last order …",
+        "Raises: last order …",
+        "Lowers: urgent ticket still open",
     ]
-    assert pd.isna(reason_topics(reasons).iloc[3])
+    assert pd.isna(reason_topics(reasons).iloc[9])
+    assert not reason_topics(reasons).str.contains("#").any()
+
+
+def test_reason_topics_of_no_reasons() -> None:
+    assert reason_topics(pd.Series(["", ""], dtype="str")).isna().all()
 
 
 def test_reason_mix_per_segment() -> None:
@@ -119,8 +139,8 @@ def test_reason_mix_per_segment() -> None:
         {
             "segment": ["Champion", "Champion", "Champion", "Nurture", "Nurture"],
             "reason_1": [
-                "Raises: gave NPS 10",
-                "Raises: gave NPS 9",
+                "Raises: gave NPS 10 on 3 Sep 2026",
+                "Raises: gave NPS 9 on 1 Aug 2026",
                 "Raises: 3 reviews",
                 "",
                 "x 1",
@@ -130,9 +150,46 @@ def test_reason_mix_per_segment() -> None:
     )
     mix = reason_mix(ranked, top=1)
     assert list(mix.columns) == ["Champion", "Nurture"]
-    assert list(mix.index) == ["Raises: gave NPS #", OTHER_TOPICS]
+    assert list(mix.index) == ["Raises: gave NPS 9–10 on …", OTHER_TOPICS]
     assert mix["Champion"].tolist() == pytest.approx([2 / 3, 1 / 3])
     assert mix["Nurture"].tolist() == [0.0, 1.0]  # its empty reason is not counted
     both = reason_mix(ranked, slots=["reason_1", "reason_2"], top=10)
     np.testing.assert_allclose(both.sum(axis=0), 1.0)
     assert both.loc["a", "Champion"] == pytest.approx(2 / 6)
+
+
+def test_probability_impact_in_percentage_points(
+    model_and_rows: tuple[AdvocacyModel, pd.DataFrame],
+) -> None:
+    model, rows = model_and_rows
+    explanation = shap_explanation(model, rows)
+    impact = probability_impact(model, explanation)
+    assert impact.index[0] == "last_nps"  # the driver moves the chance most
+    assert (impact["raises"] >= 0).all() and (impact["lowers"] <= 0).all()
+    # Taking the driver's contribution away from one customer gives their chance without it.
+    values = np.asarray(explanation.values)
+    raw = values.sum(axis=1) + explanation.base_values
+    push = model.calibrator.probability(raw) - model.calibrator.probability(raw - values[:, 0])
+    assert impact.loc["last_nps", "raises"] == pytest.approx(100 * np.clip(push, 0, None).mean())
+    assert impact.loc["last_nps", "raises"] > 1  # points, not shares
+
+
+def test_impact_figure_names_features_in_words(
+    model_and_rows: tuple[AdvocacyModel, pd.DataFrame],
+) -> None:
+    model, rows = model_and_rows
+    figure = impact_figure(probability_impact(model, shap_explanation(model, rows)))
+    axes = figure.axes[0]
+    texts = [text.get_text() for text in axes.texts]
+    assert texts[-1] == "The latest NPS score (0-10)"  # the strongest, at the top
+    assert "percentage points" in axes.get_xlabel() and "log-odds" not in axes.get_xlabel()
+    assert axes.get_xscale() == "linear"
+    assert [t.get_text() for t in axes.get_legend().get_texts()] == [
+        "raises the chance",
+        "lowers it",
+    ]
+
+
+def test_feature_words_leave_out_the_note_on_missing_values() -> None:
+    assert feature_words("days_since_last_order") == "Days since the last order"
+    assert feature_words("orders_90d") == "Number of orders in the 90 days before the cutoff"

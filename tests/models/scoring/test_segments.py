@@ -137,3 +137,16 @@ def test_segment_names_must_give_distinct_files() -> None:
                 ]
             }
         )
+
+
+def test_every_default_segment_and_program_is_described(rules: SegmentSettings) -> None:
+    for rule in rules.rules:
+        assert rule.description, rule.name
+        assert all(choice.description for choice in rule.programs), rule.name
+
+
+def test_a_description_is_optional() -> None:
+    rules = SegmentSettings.model_validate(
+        {"rules": [{"name": "All", "programs": [{"program": "x"}]}]}
+    )
+    assert rules.rules[0].description is None and rules.rules[0].programs[0].description is None
