@@ -75,7 +75,8 @@ class Feature:
     missing: str = "0"
     """What a customer with no history in the family gets ("0" or "missing")."""
     topic: str = ""
-    """The fact the feature describes ("NPS", "purchases"): one reason per topic and customer."""
+    """The fact the feature describes ("NPS", "purchases"): one reason per topic and customer.
+    Without one, the feature's family is its topic."""
     good_when: str | None = None
     """Values a person reads as good (">= 9", "== 0", "missing"). "Lowers: gave NPS 10"
     would need a why, so a lowering contribution on such a value is no reason."""
@@ -85,7 +86,7 @@ class Feature:
 
     def __post_init__(self) -> None:
         if not self.topic:
-            raise ValueError(f"feature '{self.name}' needs a topic")
+            object.__setattr__(self, "topic", self.family)
         if self.good_when is not None and not GOOD_WHEN.match(self.good_when):
             raise ValueError(
                 f"feature '{self.name}': good_when '{self.good_when}' is not 'missing' or "

@@ -18,11 +18,10 @@ import pytest
 from argon2 import PasswordHasher
 
 from features.atomic import point_link
-from features.definitions import FEATURE_NAMES
+from features.definitions import FEATURE_NAMES, describe
 from features.schemas import validate_table
 from models.scoring.files import LATEST, write_csv, write_manifest, write_xlsx
 from models.scoring.ranked_list import rank_customers
-from models.scoring.reasons import reason_text
 from models.scoring.schemas import REASON_COLUMNS, ranked_list_schema
 from models.scoring.segments import SegmentSettings
 from pipelines.config import DEFAULT_CONFIG, read_yaml
@@ -63,7 +62,9 @@ def ranked_list(customers: int, seed: int, model_version: str, as_of: str) -> pd
     reasons = {
         column: pd.array(
             [
-                reason_text(name, float(value), sign) if i % 17 else ""
+                f"{'Raises' if sign > 0 else 'Lowers'}: {describe(name, float(value))}"
+                if i % 17
+                else ""
                 for i, (name, value, sign) in enumerate(
                     zip(names[:, slot], values[:, slot], signs[:, slot], strict=True)
                 )
