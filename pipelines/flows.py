@@ -10,6 +10,7 @@ a pickled function, where Prefect validates its parameters against the annotatio
 string annotations cannot be resolved there.
 """
 
+import atexit
 import signal
 import subprocess
 import sys
@@ -288,43 +289,41 @@ def prefect_api(settings: PrefectSettings) -> Iterator[None]:
     """Flows inside run on the configured Prefect server, or on a temporary local API.
 
     Prefect would start the temporary API on first use with a 20 s limit, too short on a
-    busy machine; it is started here with `settings.startup_timeout_seconds`. It is stopped
-    when this process ends: on SIGTERM too (raised as SystemExit), and on SIGKILL once it
-    is up (by a watchdog process).
+    busy machine; it is started here with `settings.startup_timeout_seconds`. SIGTERM
+    becomes SystemExit meanwhile, so the process ends through Prefect's exit hook, which
+    stops the API after sending the last logs.
     """
     if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
         yield
         return
     previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    server = SubprocessASGIServer()
-    watchdog = None
     try:
-        _start_temporary_api(server, settings.startup_timeout_seconds)
-        assert server.server_process is not None  # start() returned: the server answers
-        watchdog = subprocess.Popen(  # noqa: S603 (this interpreter, a fixed script)
-            [sys.executable, "-c", STOP_SERVER_UNLESS_DONE, str(server.server_process.pid)],
-            stdin=subprocess.PIPE,
-        )
+        _start_temporary_api(settings.startup_timeout_seconds)
         yield
     finally:
-        server.stop()
-        if watchdog:
-            watchdog.communicate(b"done")
         signal.signal(signal.SIGTERM, previous)
 
 
-def _start_temporary_api(server: SubprocessASGIServer, timeout: int) -> None:
+def _start_temporary_api(timeout: int) -> None:
+    """Start Prefect's temporary API, with a watchdog that stops it if this process is killed."""
+    server = SubprocessASGIServer()
     try:
         # Without telemetry: it needs the internet, and its writes under load made the
         # temporary API log "database is locked" tracebacks.
         with temporary_settings(updates={PREFECT_SERVER_ANALYTICS_ENABLED: False}):
-            server.start(timeout=timeout)
+            server.start(timeout=timeout)  # also registers its stop at exit
     except RuntimeError as error:
         raise UserError(
             f"Prefect's temporary local API did not start in {timeout} s: raise "
             "prefect.startup_timeout_seconds in the config, or run `prefect server start` "
             "and set PREFECT_API_URL."
         ) from error
+    assert server.server_process is not None  # start() returned: the server answers
+    watchdog = subprocess.Popen(  # noqa: S603 (this interpreter, a fixed script)
+        [sys.executable, "-c", STOP_SERVER_UNLESS_DONE, str(server.server_process.pid)],
+        stdin=subprocess.PIPE,
+    )
+    atexit.register(watchdog.communicate, b"done")  # runs just before the server's stop
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
