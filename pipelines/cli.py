@@ -263,14 +263,14 @@ def schedule(
         typer.Option(
             "--score-cron",
             "--cron",
-            help='When to score, e.g. "0 6 * * 1" (Mondays 06:00) [default: schedule.score_cron].',
+            help='When to score, e.g. "0 6 * * 1" (Mondays 06:00); default: schedule.score_cron.',
         ),
     ] = None,
     train_cron: Annotated[
         str | None,
         typer.Option(
-            help='When to retrain, e.g. "0 3 1 * *" (the 1st at 03:00) '
-            "[default: schedule.train_cron]."
+            help='When to retrain, e.g. "0 3 1 * *" (the 1st at 03:00); '
+            "default: schedule.train_cron."
         ),
     ] = None,
     config: ConfigOption = None,
