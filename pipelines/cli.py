@@ -7,7 +7,6 @@ no traceback), 1 on an internal failure.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -35,7 +34,7 @@ from models.scoring.run import check_request
 from models.tracking import configure_tracking
 from models.training.history import recent_training_runs
 from models.training.record import ModelQualityError, TrainingRun
-from pipelines.config import load_config, train_with_config, with_overrides
+from pipelines.config import chosen_config, load_config, train_with_config, with_overrides
 
 app = typer.Typer(
     name="advocacy",
@@ -257,7 +256,7 @@ def score(
     config: ConfigOption = None,
 ) -> None:
     """Score every eligible customer into a ranked list with segments and reasons."""
-    from pipelines.flows import run_score_flow
+    from pipelines.flows import prefect_api, run_score_flow
 
     settings = load_config(config)
     settings = settings.model_copy(
@@ -273,7 +272,9 @@ def score(
     check_request(
         current_version(settings.ingest.store), cutoff, settings.scoring.model, settings.scoring
     )
-    print_scoring_run(run_score_flow(settings, cutoff))
+    with prefect_api(settings.prefect):
+        folder = run_score_flow(settings, cutoff)
+    print_scoring_run(folder)
 
 
 def print_scoring_run(folder: Path, rows: int = 10) -> None:
@@ -309,32 +310,48 @@ def print_scoring_run(folder: Path, rows: int = 10) -> None:
 
 @app.command()
 def schedule(
-    cron: Annotated[str, typer.Option(help='Cron schedule, e.g. "0 6 * * 1" (Mondays 06:00).')],
+    score_cron: Annotated[
+        str | None,
+        typer.Option(
+            "--score-cron",
+            "--cron",
+            help='When to score, e.g. "0 6 * * 1" (Mondays 06:00); default: schedule.score_cron.',
+        ),
+    ] = None,
+    train_cron: Annotated[
+        str | None,
+        typer.Option(
+            help='When to retrain, e.g. "0 3 1 * *" (the 1st at 03:00); '
+            "default: schedule.train_cron."
+        ),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Score on a schedule: serve the score flow to a Prefect server until stopped.
+    """Score and retrain on a schedule: serve both flows to a Prefect server until stopped.
 
     Start a server first (`prefect server start`) and set PREFECT_API_URL; the
-    temporary local API of a plain run cannot hold schedules.
+    temporary local API of a plain run cannot hold schedules. Each run reads the
+    configuration when it starts, relative paths from the folder this command runs in.
     """
-    from pipelines.flows import serve_scoring
+    from pipelines.flows import serve_deployments
 
-    if not os.environ.get("PREFECT_API_URL"):
-        raise UserError(
-            "Schedules need a Prefect server: run `prefect server start` and set "
-            "PREFECT_API_URL (e.g. http://127.0.0.1:4200/api)."
-        )
-    serve_scoring(load_config(config), cron)
+    times = with_overrides(
+        load_config(config).schedule, score_cron=score_cron, train_cron=train_cron
+    )
+    chosen = chosen_config(config)
+    serve_deployments(times, chosen.resolve() if chosen else None, Path.cwd())
 
 
 @app.command()
 def demo(config: ConfigOption = None) -> None:
     """Generate a sample world and run the whole pipeline on it."""
-    from pipelines.flows import demo_flow
+    from pipelines.flows import demo_flow, prefect_api
 
     settings = load_config(config)
     configure_tracking(settings.tracking)
-    print_scoring_run(demo_flow(settings))
+    with prefect_api(settings.prefect):
+        folder = demo_flow(settings)
+    print_scoring_run(folder)
     console.print("Web page: run `.venv/bin/advocacy serve` and open http://127.0.0.1:8000")
 
 

@@ -12,9 +12,10 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from features.build import FeatureSettings
 from features.errors import UserError
@@ -37,6 +38,37 @@ SQLITE = "sqlite:///"
 Settings = TypeVar("Settings", bound=BaseModel)
 
 
+class ScheduleSettings(BaseModel):
+    """When `advocacy schedule` scores and retrains (cron strings, checked when served)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    score_cron: str = Field("0 6 * * 1", min_length=1)
+    """Scoring: Mondays at 06:00."""
+    train_cron: str = Field("0 3 1 * *", min_length=1)
+    """Training, quality gate and alias: the first of each month at 03:00."""
+    timezone: str = "UTC"
+    """IANA time zone the cron times are in, e.g. Europe/Berlin."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {zone!r} (use an IANA name)") from error
+        return zone
+
+
+class PrefectSettings(BaseModel):
+    """How commands run their flows on Prefect."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    startup_timeout_seconds: int = Field(180, gt=0)
+    """Wait for Prefect's temporary local API (a busy 2-core machine needs 30-40 s)."""
+
+
 class AppConfig(BaseModel):
     """The whole configuration, one section per command."""
 
@@ -50,6 +82,8 @@ class AppConfig(BaseModel):
     train: TrainSettings = TrainSettings()
     tracking: TrackingSettings = TrackingSettings()
     scoring: ScoringSettings
+    schedule: ScheduleSettings = ScheduleSettings()
+    prefect: PrefectSettings = PrefectSettings()
 
 
 def describe_errors(error: ValidationError) -> str:
@@ -61,10 +95,15 @@ def describe_errors(error: ValidationError) -> str:
     )
 
 
+def chosen_config(path: Path | None = None) -> Path | None:
+    """The file of changes: `path` (from --config), else the one ADVOCACY_CONFIG names."""
+    named = os.environ.get("ADVOCACY_CONFIG")
+    return path or (Path(named) if named else None)
+
+
 def config_files(path: Path | None = None) -> list[Path]:
     """The files merged, in order: defaults, the chosen file, the local overlay if present."""
-    named = os.environ.get("ADVOCACY_CONFIG")
-    chosen = path or (Path(named) if named else None)
+    chosen = chosen_config(path)
     local = [LOCAL_CONFIG] if LOCAL_CONFIG.exists() else []
     return [DEFAULT_CONFIG, *([chosen] if chosen else []), *local]
 
@@ -126,12 +165,21 @@ def project_config() -> AppConfig:
     paths inside the configuration are read from the project root instead.
     """
     named = os.environ.get("ADVOCACY_CONFIG")
-    config = load_config(PROJECT_ROOT / named if named else None)
+    return config_under(PROJECT_ROOT, Path(named) if named else None)
+
+
+def config_under(root: Path, path: Path | None = None) -> AppConfig:
+    """`load_config(path)` with relative paths, `path` among them, taken from `root`.
+
+    For readers that do not run in the folder the paths were written for: notebooks, and
+    scheduled runs that read the configuration when they start.
+    """
+    config = load_config(root / path if path else None)
     resolved = config.model_copy(
-        update={name: _paths_under(PROJECT_ROOT, section) for name, section in config}
+        update={name: _paths_under(root, section) for name, section in config}
     )
     tracking = resolved.tracking.model_copy(
-        update={"uri": _sqlite_under(PROJECT_ROOT, resolved.tracking.uri)}
+        update={"uri": _sqlite_under(root, resolved.tracking.uri)}
     )
     return resolved.model_copy(update={"tracking": tracking})
 

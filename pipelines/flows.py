@@ -1,27 +1,47 @@
 """Prefect flows: thin orchestration over the plain functions in `features` and `models`.
 
 Run them by hand (`advocacy demo`, or call a flow from Python) or on a schedule
-(`serve_scoring`, behind `advocacy schedule`). Without a Prefect server configured,
-Prefect starts a temporary local one; set PREFECT_API_URL to use a real server.
+(`serve_deployments`, behind `advocacy schedule`). Without a Prefect server configured,
+Prefect starts a temporary local one (see `prefect_api`); set PREFECT_API_URL to use a
+real server.
+
+No `from __future__ import annotations` here: a served flow runs in a fresh process from
+a pickled function, where Prefect validates its parameters against the annotations, and
+string annotations cannot be resolved there.
 """
 
-from __future__ import annotations
-
+import atexit
+import signal
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import pandas as pd
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger, serve, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.deployments.runner import RunnerDeployment
+from prefect.schedules import Cron, Schedule
+from prefect.server.api.server import SubprocessASGIServer
+from prefect.settings import (
+    PREFECT_API_URL,
+    PREFECT_SERVER_ANALYTICS_ENABLED,
+    PREFECT_SERVER_EPHEMERAL_ENABLED,
+    temporary_settings,
+)
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from prefect_dask import DaskTaskRunner
 
 from features.atomic import discard_folder, publish_folder, stage_folder
 from features.build import FeatureSettings, write_features
 from features.clock import as_utc
+from features.errors import UserError
 from features.generator import GeneratorSettings, WorldSummary, generate_world
 from features.ingest import IngestReport, IngestSettings, ingest
 from features.store import current_version
@@ -31,7 +51,28 @@ from models.scoring.ranked_list import ScoringSettings
 from models.scoring.run import ScoringPlan, finish_scoring, prepare_scoring, score_slice
 from models.tracking import configure_tracking
 from models.training.record import TrainingRun
-from pipelines.config import AppConfig, train_with_config, with_overrides
+from pipelines.config import (
+    AppConfig,
+    PrefectSettings,
+    ScheduleSettings,
+    config_under,
+    train_with_config,
+    with_overrides,
+)
+
+SCORING_DEPLOYMENT = "advocacy-scoring"
+TRAINING_DEPLOYMENT = "advocacy-training"
+# Run by a watchdog process: stops the temporary API (pid in argv) unless told "done" first,
+# so a command that is killed, even with SIGKILL, leaves no server behind.
+STOP_SERVER_UNLESS_DONE = """# watchdog of the temporary Prefect API
+import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the command stops the server itself
+if not sys.stdin.read():
+    try:
+        os.kill(int(sys.argv[1]), signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+"""
 
 
 @task(name="generate world", cache_policy=NO_CACHE)
@@ -188,15 +229,114 @@ def run_score_flow(config: AppConfig, as_of: datetime, model: str | None = None)
     return score_flow.with_options(task_runner=task_runner(config.scoring))(config, as_of, model)
 
 
-def serve_scoring(config: AppConfig, cron: str) -> None:
-    """Serve the score flow on a cron schedule until stopped (needs a Prefect server).
+@flow(name="score")
+def scheduled_score_flow(
+    as_of: datetime | None = None,
+    model: str | None = None,
+    config_file: str | None = None,
+    workdir: str = ".",
+) -> Path:
+    """Read the configuration now, then score: the flow of the `advocacy-scoring` deployment.
 
-    Each scheduled run scores as of its start time with the configured model.
+    `as_of` defaults to the moment the run starts; `model` to `scoring.model`. Relative
+    paths in the configuration are taken from `workdir`.
     """
-    scheduled = score_flow.with_options(task_runner=task_runner(config.scoring))
-    scheduled.serve(
-        name="advocacy-scoring", cron=cron, parameters={"config": config.model_dump(mode="json")}
+    config = config_under(Path(workdir), Path(config_file) if config_file else None)
+    return run_score_flow(config, as_utc(as_of), model)
+
+
+@flow(name="train")
+def scheduled_train_flow(config_file: str | None = None, workdir: str = ".") -> str:
+    """Read the configuration now, then train, gate and alias a new version; returns it."""
+    config = config_under(Path(workdir), Path(config_file) if config_file else None)
+    return train_flow(config).version
+
+
+def serve_deployments(times: ScheduleSettings, config_file: Path | None, workdir: Path) -> None:
+    """Serve scheduled scoring and retraining to the Prefect server until stopped.
+
+    The deployments record only where the configuration is (`config_file`, `workdir`):
+    each run reads it when it starts, so edits take effect without a restart.
+    """
+    schedules = {
+        key: _cron(getattr(times, key), times.timezone, key) for key in ("score_cron", "train_cron")
+    }
+    if not PREFECT_API_URL.value():
+        raise UserError(
+            "Schedules need a Prefect server: run `prefect server start` and set "
+            "PREFECT_API_URL (e.g. http://127.0.0.1:4200/api)."
+        )
+    where = {"config_file": str(config_file) if config_file else None, "workdir": str(workdir)}
+    serve(
+        RunnerDeployment.from_flow(
+            scheduled_score_flow,
+            SCORING_DEPLOYMENT,
+            schedule=schedules["score_cron"],
+            parameters=where,
+        ),
+        RunnerDeployment.from_flow(
+            scheduled_train_flow,
+            TRAINING_DEPLOYMENT,
+            schedule=schedules["train_cron"],
+            parameters=where,
+        ),
     )
+
+
+def _cron(expression: str, timezone: str, key: str) -> Schedule:
+    try:
+        return Cron(expression, timezone=timezone)
+    except ValueError as error:
+        raise UserError(
+            f"schedule.{key} (--{key.replace('_', '-')}): {expression!r} is not a cron "
+            'schedule of five fields, e.g. "0 6 * * 1" (Mondays at 06:00).'
+        ) from error
+
+
+@contextmanager
+def prefect_api(settings: PrefectSettings) -> Iterator[None]:
+    """Flows inside run on the configured Prefect server, or on a temporary local API.
+
+    Prefect would start the temporary API on first use with a 20 s limit, too short on a
+    busy machine; it is started here with `settings.startup_timeout_seconds`. SIGTERM
+    becomes SystemExit meanwhile, so the process ends through Prefect's exit hook, which
+    stops the API after sending the last logs.
+    """
+    if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        _start_temporary_api(settings.startup_timeout_seconds)
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _start_temporary_api(timeout: int) -> None:
+    """Start Prefect's temporary API, with a watchdog that stops it if this process is killed."""
+    server = SubprocessASGIServer()
+    try:
+        # Without telemetry: it needs the internet, and its writes under load made the
+        # temporary API log "database is locked" tracebacks.
+        with temporary_settings(updates={PREFECT_SERVER_ANALYTICS_ENABLED: False}):
+            server.start(timeout=timeout)  # also registers its stop at exit
+    except RuntimeError as error:
+        raise UserError(
+            f"Prefect's temporary local API did not start in {timeout} s: raise "
+            "prefect.startup_timeout_seconds in the config, or run `prefect server start` "
+            "and set PREFECT_API_URL."
+        ) from error
+    assert server.server_process is not None  # start() returned: the server answers
+    watchdog = subprocess.Popen(  # noqa: S603 (this interpreter, a fixed script)
+        [sys.executable, "-c", STOP_SERVER_UNLESS_DONE, str(server.server_process.pid)],
+        stdin=subprocess.PIPE,
+    )
+    atexit.register(watchdog.communicate, b"done")  # runs just before the server's stop
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
 
 
 @flow(name="pipeline")

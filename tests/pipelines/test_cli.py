@@ -115,9 +115,39 @@ def test_promoting_a_missing_version_exits_2(capsys: pytest.CaptureFixture[str])
 def test_schedule_without_a_prefect_server_says_what_to_start(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    assert main(["schedule", "--cron", "0 6 * * 1"]) == 2
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):  # a test harness may set it
+        assert main(["schedule", "--cron", "0 6 * * 1"]) == 2
     assert "prefect server start" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (["--score-cron", "61 * * * *"], "schedule.score_cron (--score-cron): '61 * * * *'"),
+        (["--train-cron", "every month"], "schedule.train_cron (--train-cron): 'every month'"),
+    ],
+)
+def test_a_bad_cron_exits_2_with_one_line(
+    flags: list[str], named: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["schedule", *flags]) == 2
+    err = capsys.readouterr().err
+    assert named in err and "not a cron schedule" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_an_unknown_schedule_time_zone_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "schedule.yaml"
+    config.write_text("schedule: {timezone: Europe/Atlantis}\n")
+    assert main(["schedule", "--config", str(config)]) == 2
+    assert "schedule.timezone: Value error, unknown time zone 'Europe/Atlantis'" in (
+        capsys.readouterr().err.replace("\n", "")
+    )
 
 
 def test_train_registers_a_champion_and_says_so(
