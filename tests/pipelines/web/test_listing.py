@@ -31,7 +31,10 @@ def expected(ranked: pd.DataFrame, chosen: ListFilter, for_download: bool = Fals
         keep &= ranked["contactable"] == chosen.contactable
     keep &= ranked["probability"] >= chosen.min_probability
     if chosen.topic:
-        topics = pd.concat([reason_topics(ranked[c]) for c in REASON_COLUMNS], axis=1)
+        # Topics are labelled over all reasons of the run together, as the app does.
+        stacked = pd.concat([ranked[c] for c in REASON_COLUMNS], ignore_index=True)
+        labels = reason_topics(stacked).to_numpy().reshape(len(REASON_COLUMNS), -1).T
+        topics = pd.DataFrame(labels, index=ranked.index)
         keep &= (topics == chosen.topic).any(axis=1)
     keep &= ranked["customer_id"].str.lower().str.contains(chosen.search.lower(), regex=False)
     if for_download and not chosen.include_not_contactable:
@@ -45,8 +48,8 @@ FILTERS = [
     ListFilter(program="review invitation", contactable=True),
     ListFilter(contactable=False, min_probability=0.3),
     ListFilter(contactable=False, include_not_contactable=True),
-    ListFilter(topic="Raises: # orders in total"),
-    ListFilter(topic="Lowers: # past reviews", segment="Not now"),
+    ListFilter(topic="Raises: 2–5 orders in total"),
+    ListFilter(topic="Lowers: … past reviews", segment="Not now"),
     ListFilter(search="c00"),
     ListFilter(search="00042", include_not_contactable=True),
     ListFilter(segment="Champion", min_probability=0.99),  # nobody
@@ -82,7 +85,8 @@ def test_choices_are_the_runs_values_in_the_rules_order(run_list: RunList, runs:
         "Not now",
     ]
     assert run_list.choices.programs == sorted(runs.latest["suggested_program"].unique())
-    assert "Raises: # orders in total" in run_list.choices.topics
+    assert "Raises: 2–5 orders in total" in run_list.choices.topics
+    assert not any("#" in topic for topic in run_list.choices.topics)
     assert "" not in run_list.choices.topics
 
 
