@@ -22,6 +22,7 @@ import pandas as pd
 
 from models.explain import reason_topics
 from models.scoring.ranked_list import LIST_COLUMNS
+from models.scoring.report import TOP_COLUMNS
 from models.scoring.schemas import REASON_COLUMNS
 
 PAGE_SIZE = 50
@@ -30,15 +31,7 @@ TOPIC_COLUMNS = tuple(f"topic_{i}" for i in range(1, len(REASON_COLUMNS) + 1))
 ENUM_TYPES = {"segment": "segment_name", "suggested_program": "program_name"}
 """Columns of the list stored as DuckDB ENUMs, and the names of their types."""
 TOPIC_TYPE = "topic_name"
-PAGE_COLUMNS = (
-    "rank",
-    "customer_id",
-    "probability",
-    "segment",
-    "suggested_program",
-    *REASON_COLUMNS,
-    "contactable",
-)
+PAGE_COLUMNS = TOP_COLUMNS  # the page shows the columns the report shows
 
 
 def as_text(columns: tuple[str, ...]) -> str:
