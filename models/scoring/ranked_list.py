@@ -56,6 +56,8 @@ class ScoringSettings(BaseModel):
     """Refuse to score when the newest data is older than this at the as-of date."""
     outreach_contactable_only: bool = True
     """Per-segment outreach files list only customers who may be contacted."""
+    keep_runs: int = Field(10, ge=1)
+    """Scoring runs kept in `out`, the one `latest` points at included; older ones are removed."""
     segments: SegmentSettings
 
 
