@@ -41,11 +41,11 @@ def owner_has_ended(owner: str) -> bool:
     if host != socket.gethostname() or not pid.isdigit():
         return False
     try:
-        os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
+        os.kill(int(pid), 0)  # signal 0 sends nothing: it asks whether the process exists
     except ProcessLookupError:
         return True
-    except PermissionError:  # another user's process
-        return False
+    except PermissionError:  # it exists, as another user's process
+        pass
     return False
 
 
@@ -105,7 +105,7 @@ def prune_folders(published: Path, link: Path, keep: int) -> None:
     published since). Each old folder is renamed to a staging name before it is deleted,
     so a crash midway leaves a hidden folder for the next sweep, not half a folder.
     """
-    kept = {published.resolve(), link.resolve()}
+    protected = {published.resolve(), link.resolve()}
     folders = sorted(
         (
             p
@@ -115,8 +115,9 @@ def prune_folders(published: Path, link: Path, keep: int) -> None:
         key=lambda p: p.stat().st_mtime,
         reverse=True,
     )
-    others = [p for p in folders if p.resolve() not in kept]
-    for old in others[max(keep - (len(folders) - len(others)), 0) :]:
+    older = [p for p in folders if p.resolve() not in protected]
+    room = keep - (len(folders) - len(older))  # the protected folders count toward `keep`
+    for old in older[max(room, 0) :]:
         hidden = old.with_name(_staging_name())
         try:
             old.rename(hidden)

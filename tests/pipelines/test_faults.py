@@ -4,7 +4,8 @@ The kill tests run `advocacy score` and `advocacy train` as processes and kill t
 (SIGKILL) at points seen from outside: files appearing in the staging folder or the
 artifact store, rows appearing in the MLflow database. After each kill, `latest`, the
 champion and the store are the last good ones; the next run succeeds and leaves no
-debris.
+debris. The good runs before and after run in this process (starting a process costs
+seconds of imports); each killed one is a process of its own.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from pipelines.cli import main
 
 # The command line in a child process, without a developer's configs/local.yaml.
 CLI = (
-    "import sys, pipelines.config as config; "
+    "import pipelines.config as config; "
     "config.LOCAL_CONFIG = config.PROJECT_ROOT / 'configs' / 'no-local.yaml'; "
     "from pipelines.cli import run; run()"
 )
@@ -130,64 +131,64 @@ class Site:
         """A client of the site's MLflow store."""
         return MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
 
+    def run(self, *args: str) -> None:
+        """Run the command line in this process, on the site's stores."""
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("MLFLOW_TRACKING_URI", self.uri)
+            patch.delenv("ADVOCACY_CONFIG", raising=False)
+            patch.setattr("pipelines.config.LOCAL_CONFIG", self.folder / "no-local.yaml")
+            assert main([*args, "--config", str(self.config)]) == 0
 
-def _environment(site: Site) -> dict[str, str]:
-    from prefect.settings import PREFECT_API_URL
+    def kill_when(self, seen: Callable[[], bool], *args: str) -> None:
+        """Run the command line as a process and kill it (SIGKILL) once `seen()` holds."""
+        log = self.folder / "killed.log"
+        with log.open("w") as output:
+            process = subprocess.Popen(
+                [sys.executable, "-c", CLI, *args, "--config", str(self.config)],
+                env=self._environment(),
+                cwd=self.folder,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+            deadline = time.monotonic() + STEP_TIMEOUT_SECONDS
+            try:
+                while not seen():
+                    assert process.poll() is None, f"ended before the point:\n{log.read_text()}"
+                    assert time.monotonic() < deadline, "the point never came"
+                    time.sleep(0.005)
+            finally:
+                process.kill()
+                process.wait()
 
-    env = {k: v for k, v in os.environ.items() if k != "ADVOCACY_CONFIG"}
-    env["MLFLOW_TRACKING_URI"] = site.uri
-    api = PREFECT_API_URL.value()
-    if api:  # the test session's Prefect API: no temporary one per process
-        env["PREFECT_API_URL"] = api
-    return env
+    def _environment(self) -> dict[str, str]:
+        from prefect.settings import PREFECT_API_URL
 
+        env = {k: v for k, v in os.environ.items() if k != "ADVOCACY_CONFIG"}
+        env["MLFLOW_TRACKING_URI"] = self.uri
+        if PREFECT_API_URL.value():  # the test session's Prefect API, not one per process
+            env["PREFECT_API_URL"] = PREFECT_API_URL.value()
+        return env
 
-def _command(site: Site, *args: str) -> list[str]:
-    return [sys.executable, "-c", CLI, *args, "--config", str(site.config)]
+    def aliases(self) -> dict[str, str]:
+        """The registry's aliases and their versions."""
+        model = self.client().get_registered_model(MODEL_NAME)
+        return {alias: str(version) for alias, version in model.aliases.items()}
 
+    def run_ids(self, status: str | None = None) -> set[str]:
+        """The ids of the experiment's runs, of one status if given."""
+        experiment = self.client().get_experiment_by_name("advocacy")
+        assert experiment is not None
+        where = f"attributes.status = '{status}'" if status else ""
+        return {r.info.run_id for r in self.client().search_runs([experiment.experiment_id], where)}
 
-def _run(site: Site, *args: str) -> None:
-    done = subprocess.run(
-        _command(site, *args),
-        env=_environment(site),
-        cwd=site.folder,
-        capture_output=True,
-        text=True,
-        timeout=STEP_TIMEOUT_SECONDS,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-
-
-def _kill_when(site: Site, seen: Callable[[], bool], *args: str) -> None:
-    """Start the command and kill it (SIGKILL) as soon as `seen()` holds."""
-    log = site.folder / "killed.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            _command(site, *args),
-            env=_environment(site),
-            cwd=site.folder,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + STEP_TIMEOUT_SECONDS
+    def count(self, query: str) -> int:
+        """A count from the MLflow database, read without locking it; -1 while it is busy."""
         try:
-            while not seen():
-                assert process.poll() is None, f"ended before the point:\n{log.read_text()[-3000:]}"
-                assert time.monotonic() < deadline, "the point never came"
-                time.sleep(0.005)
-        finally:
-            process.kill()
-            process.wait()
-
-
-def _rows(database: Path, query: str) -> list[tuple[Any, ...]]:
-    """Rows of a read-only query; none while the database is busy or not there yet."""
-    try:
-        with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=0.05)) as db:
-            return db.execute(query).fetchall()
-    except sqlite3.Error:
-        return []
+            uri = f"file:{self.database}?mode=ro"
+            with closing(sqlite3.connect(uri, uri=True, timeout=0.05)) as database:
+                return int(database.execute(query).fetchone()[0] or 0)
+        except sqlite3.Error:
+            return -1
 
 
 @pytest.fixture(scope="module")
@@ -205,7 +206,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
         f"scoring: {{out: {folder / 'scores'}, keep_runs: 2}}\n"
     )
     site = Site(folder, folder / "store", folder / "mlflow.db", folder / "artifacts", config)
-    _run(site, "train")
+    site.run("train")
     return site
 
 
@@ -217,8 +218,8 @@ def _staged(out: Path, pattern: str = "") -> Callable[[], bool]:
 @pytest.mark.usefixtures("prefect_api")
 def test_a_killed_scoring_run_leaves_latest_and_the_next_run_cleans_up(site: Site) -> None:
     out, score = site.folder / "scores", ("score", "--as-of", "2026-10-01")
-    _run(site, *score)
-    good, store, champion = latest_run(out), current_version(site.store), _aliases(site)
+    site.run(*score)
+    good, store, aliases = latest_run(out), current_version(site.store), site.aliases()
     points = {
         "staging folder made": _staged(out),
         "feature table written": _staged(out, "/work/features.parquet"),
@@ -227,30 +228,26 @@ def test_a_killed_scoring_run_leaves_latest_and_the_next_run_cleans_up(site: Sit
         "manifest written, before the rename": _staged(out, "/manifest.json"),
     }
     for point, seen in points.items():
-        _kill_when(site, seen, *score)
+        site.kill_when(seen, *score)
         assert latest_run(out) == good, point
-        assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(
-            ["latest", good.name]
-        ), point
-        assert any(out.glob(f"{STAGING_PREFIX}*")), point  # killed before the rename
-    assert current_version(site.store) == store and _aliases(site) == champion
+        visible = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+        assert visible == sorted(["latest", good.name]), point
+        assert any(out.glob(f"{STAGING_PREFIX}*")), point  # it was killed before the rename
+    assert current_version(site.store) == store and site.aliases() == aliases
 
-    _run(site, *score)
+    site.run(*score)
     new = latest_run(out)
     assert new != good and (new / "manifest.json").exists() and not (new / "work").exists()
+    # No staging folder is left, and keep_runs: 2 pruned nothing yet.
     assert sorted(p.name for p in out.iterdir()) == sorted(["latest", good.name, new.name])
+    site.run(*score)
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["latest", new.name, latest_run(out).name]
+    )
 
 
-def _aliases(site: Site) -> dict[str, str]:
-    return {a: str(v) for a, v in site.client().get_registered_model(MODEL_NAME).aliases.items()}
-
-
-def _count(site: Site, query: str) -> int:
-    rows = _rows(site.database, query)
-    return int(rows[0][0]) if rows else -1
-
-
-def _more_than_now(count: Callable[[], int]) -> Callable[[], bool]:
+def _grows(count: Callable[[], int]) -> Callable[[], bool]:
+    """Holds once `count()` is above what it is now."""
     before = count()
     while before < 0:  # the database was busy
         before = count()
@@ -263,51 +260,39 @@ def _files(folder: Path, pattern: str) -> Callable[[], int]:
 
 @pytest.mark.slow
 def test_a_killed_training_leaves_the_champion_and_the_next_one_cleans_up(site: Site) -> None:
-    champion, store = _aliases(site), current_version(site.store)
-    running = "SELECT count(*) FROM runs WHERE status = 'RUNNING'"
+    aliases, store = site.aliases(), current_version(site.store)
     points: dict[str, Callable[[], Callable[[], bool]]] = {
-        "run started": lambda: _more_than_now(lambda: _count(site, running)),
-        "plots logged": lambda: _more_than_now(
+        "run started": lambda: _grows(lambda: site.count("SELECT count(*) FROM runs")),
+        "plots logged": lambda: _grows(
             _files(site.artifacts, "*/artifacts/plots/shap_summary.png")
         ),
-        "model files written": lambda: _more_than_now(
-            _files(site.artifacts, "models/*/artifacts/MLmodel")
+        "model files written": lambda: _grows(_files(site.artifacts, "models/*/artifacts/MLmodel")),
+        "model registered": lambda: _grows(
+            lambda: site.count("SELECT max(version) FROM model_versions")
         ),
-        "model registered": lambda: _more_than_now(
-            lambda: _count(site, "SELECT count(*) FROM model_versions")
-        ),
-        "card logged, before the alias": lambda: _more_than_now(
-            lambda: _count(
-                site, f"SELECT count(*) FROM model_version_tags WHERE key = '{COMPLETE}'"
-            )
+        "card logged, before the alias": lambda: _grows(
+            lambda: site.count(f"SELECT count(*) FROM model_version_tags WHERE key = '{COMPLETE}'")
         ),
     }
-    killed_runs = []
+    killed: list[str] = []
     for point, watch in points.items():
-        runs_before = _run_ids(site)
-        _kill_when(site, watch(), "train")
-        killed_runs += sorted(_run_ids(site) - runs_before)
-        assert _aliases(site) == champion, point
-        running_now = _run_ids(site, "RUNNING")
-        assert running_now == {killed_runs[-1]}, point  # the earlier ones were marked FAILED
+        before = site.run_ids()
+        site.kill_when(watch(), "train")
+        (new_run,) = site.run_ids() - before
+        killed.append(new_run)
+        assert site.aliases() == aliases, point
+        assert site.run_ids("RUNNING") == {new_run}, point  # earlier ones: marked FAILED
 
-    _run(site, "train")
+    site.run("train")
     client = site.client()
-    assert _run_ids(site, "RUNNING") == set()
-    for run_id in killed_runs:
+    assert site.run_ids("RUNNING") == set()
+    for run_id in killed:
         run = client.get_run(run_id)
         assert run.info.status == "FAILED" and "ended before" in run.data.tags[NOTE]
-    assert _aliases(site)[CHAMPION] == champion[CHAMPION]  # the same data: no better model
-    aliased = set(_aliases(site).values())
+    assert site.aliases()[CHAMPION] == aliases[CHAMPION]  # the same data: no better model
+    aliased = set(site.aliases().values())
     for version in client.search_model_versions(f"name = '{MODEL_NAME}'"):
         assert str(version.version) in aliased or COMPLETE in version.tags, version.version
-        cards = [a.path for a in client.list_artifacts(version.run_id)]
+        cards = [artifact.path for artifact in client.list_artifacts(version.run_id)]
         assert "model_card.md" in cards, version.version
     assert current_version(site.store) == store
-
-
-def _run_ids(site: Site, status: str | None = None) -> set[str]:
-    experiment = site.client().get_experiment_by_name("advocacy")
-    assert experiment is not None
-    where = f"attributes.status = '{status}'" if status else ""
-    return {r.info.run_id for r in site.client().search_runs([experiment.experiment_id], where)}
