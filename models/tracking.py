@@ -16,9 +16,11 @@ import ssl
 import urllib.error
 import urllib.request
 from contextlib import closing
+from http import HTTPStatus
 from pathlib import Path
 
 import mlflow
+from mlflow.exceptions import MlflowException
 from pydantic import BaseModel, ConfigDict, Field
 
 from features.errors import UserError
@@ -50,10 +52,14 @@ def configure_tracking(settings: TrackingSettings) -> str:
     elif uri.startswith(("http://", "https://")):
         check_server_reachable(uri)
     mlflow.set_tracking_uri(uri)
-    if mlflow.get_experiment_by_name(settings.experiment) is None:
-        location = settings.artifacts.resolve().as_uri() if local_database else None
-        mlflow.create_experiment(settings.experiment, artifact_location=location)
-    mlflow.set_experiment(settings.experiment)
+    try:
+        if mlflow.get_experiment_by_name(settings.experiment) is None:
+            location = settings.artifacts.resolve().as_uri() if local_database else None
+            mlflow.create_experiment(settings.experiment, artifact_location=location)
+        mlflow.set_experiment(settings.experiment)
+    except MlflowException as error:  # e.g. not an MLflow server, or a refused login
+        first_line = str(error).strip().splitlines()[0]
+        raise UserError(f"The MLflow store at {uri} cannot be used: {first_line}") from error
     return uri
 
 
@@ -73,23 +79,26 @@ def check_sqlite_store(database: Path) -> None:
 
 
 def check_server_reachable(uri: str) -> None:
-    """Refuse a tracking server that does not answer within `SERVER_TIMEOUT_SECONDS`.
+    """Refuse a tracking server that does not answer, or answers with a server error.
 
-    Any HTTP answer counts as reachable, and so does a TLS failure: MLflow applies its
-    own certificate settings and reports those problems itself.
+    MLflow would retry either for minutes. Any other answer counts as reachable (MLflow
+    reports what it refuses), and so does a TLS failure: MLflow applies its own
+    certificate settings and reports those problems itself.
     """
     health = f"{uri.rstrip('/')}/health"
     try:
         # The scheme is http or https (see `configure_tracking`).
         with urllib.request.urlopen(health, timeout=SERVER_TIMEOUT_SECONDS):  # noqa: S310
             return
-    except urllib.error.HTTPError as answered:
-        answered.close()
-        return
+    except urllib.error.HTTPError as answer:
+        answer.close()
+        if answer.code < HTTPStatus.INTERNAL_SERVER_ERROR:
+            return
+        reason: object = f"{health} answers HTTP {answer.code}"
     except urllib.error.URLError as error:
         if isinstance(error.reason, ssl.SSLError):
             return
-        reason: object = error.reason
+        reason = error.reason
     except OSError as error:  # e.g. a timeout while reading the answer
         reason = error
     raise UserError(

@@ -15,10 +15,12 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +60,42 @@ def test_an_unreachable_tracking_server_is_one_line_naming_it(
     assert main(command) == 2
     err = capsys.readouterr().err
     assert f"tracking server at {uri} cannot be reached" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def _answering(status: int) -> type[BaseHTTPRequestHandler]:
+    """A web server's handler that answers `status` to everything: not an MLflow server."""
+
+    class Answer(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(status)
+            self.end_headers()
+
+        do_POST = do_GET
+
+        def log_message(self, *args: object) -> None:
+            """Keep the test output quiet."""
+
+    return Answer
+
+
+@pytest.mark.parametrize(("status", "said"), [(404, "cannot be used"), (503, "cannot be reached")])
+def test_a_server_that_is_not_a_working_mlflow_is_one_line_naming_it(
+    status: int,
+    said: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with ThreadingHTTPServer(("127.0.0.1", 0), _answering(status)) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        uri = f"http://127.0.0.1:{server.server_address[1]}"
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+        try:
+            assert main(["promote", "1"]) == 2
+        finally:
+            server.shutdown()
+    err = capsys.readouterr().err
+    assert f"at {uri} {said}" in err and str(status) in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
