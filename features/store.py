@@ -15,13 +15,18 @@ the run), so re-publishing the same data keeps the existing version and makes it
 from __future__ import annotations
 
 import hashlib
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
-from features.atomic import discard_folder, pointed_folder, publish_folder, stage_folder
+from features.atomic import (
+    discard_folder,
+    pointed_folder,
+    prune_folders,
+    publish_folder,
+    stage_folder,
+)
 
 CURRENT = "current"
 VERSIONS = "versions"
@@ -66,18 +71,8 @@ def publish_version(root: Path, build: Callable[[Path], None], keep: int = 3) ->
     except BaseException:
         discard_folder(staged)
         raise
-    _prune(final.parent, final, keep)
+    prune_folders(final, root / CURRENT, keep)
     return final
-
-
-def _prune(versions: Path, current: Path, keep: int) -> None:
-    done = sorted(
-        (p for p in versions.iterdir() if p.is_dir() and not p.name.startswith(".")),
-        key=lambda p: p.stat().st_mtime,
-        reverse=True,
-    )
-    for old in [p for p in done if p != current][max(keep - 1, 0) :]:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def current_version(root: Path) -> Path:

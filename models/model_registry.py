@@ -3,6 +3,10 @@
 A new version takes `champion` only when it beats the current champion on the same
 test rows by a margin; otherwise it is the `challenger`. A person can override with
 `advocacy promote VERSION`.
+
+A version gets an alias only after its training logged the model card and every
+artifact and tagged it `complete`; a training killed before that leaves a version that
+the next training deletes (`delete_unfinished_versions`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ MODEL_NAME = "advocacy-propensity"
 NOT_FOUND = frozenset({"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"})
 CHAMPION = "champion"
 CHALLENGER = "challenger"
+COMPLETE = "complete"
+"""Version tag: the model card and every artifact are logged; the version may get an alias."""
+UNFINISHED_RUN = frozenset({"FAILED", "KILLED"})
 
 
 @dataclass(frozen=True)
@@ -131,3 +138,36 @@ def promote(version: str, name: str = MODEL_NAME) -> str:
         client.delete_registered_model_alias(name, CHALLENGER)
     was = f"was version {previous}" if previous else "there was none"
     return f"Version {version} of {name} is now the champion ({was})."
+
+
+def mark_complete(version: str, name: str = MODEL_NAME) -> None:
+    """Record that `version` has its model card and every artifact logged."""
+    MlflowClient().set_model_version_tag(name, version, COMPLETE, "true")
+
+
+def delete_unfinished_versions(name: str = MODEL_NAME) -> list[str]:
+    """Delete the versions that a training registered but never completed; returns them.
+
+    Such a version has no alias and no `complete` tag, and its run has ended without
+    finishing. A version whose run is still RUNNING may belong to a training in progress
+    and is kept; one that had an alias once carries the tag (it is set before any alias).
+    """
+    client = MlflowClient()
+    versions = client.search_model_versions(f"name = '{name}'")
+    if not versions:
+        return []
+    # Searches leave `aliases` empty on some stores: read them from the model itself.
+    aliased = {str(v) for v in client.get_registered_model(name).aliases.values()}
+    deleted = []
+    for version in versions:
+        number = str(version.version)
+        if number in aliased or COMPLETE in version.tags or not version.run_id:
+            continue
+        try:
+            status = client.get_run(version.run_id).info.status
+        except MlflowException:  # the run was deleted for good: nothing tells how it ended
+            continue
+        if status in UNFINISHED_RUN:
+            client.delete_model_version(name, number)
+            deleted.append(number)
+    return deleted

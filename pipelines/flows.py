@@ -38,7 +38,7 @@ from prefect.settings import (
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from prefect_dask import DaskTaskRunner
 
-from features.atomic import discard_folder, publish_folder, stage_folder
+from features.atomic import discard_folder, prune_folders, publish_folder, stage_folder
 from features.build import FeatureSettings, write_features
 from features.clock import as_utc
 from features.errors import UserError
@@ -198,6 +198,7 @@ def score_flow(config: AppConfig, as_of: datetime | None = None, model: str | No
     except BaseException:
         discard_folder(folder)
         raise
+    prune_folders(final, final.parent / LATEST, config.scoring.keep_runs)
     get_run_logger().info(
         "%d customers scored with version %s -> %s; segments %s",
         manifest["customers"],

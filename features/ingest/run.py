@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from features.clock import as_utc
 from features.contracts import (
@@ -64,7 +64,8 @@ class IngestSettings(BaseModel):
     naive_timezone: Annotated[str, AfterValidator(_known_timezone)] = "UTC"
     """Time zone of timestamps written without an offset."""
     tables: dict[str, TableSource] = {}
-    keep_versions: int = 3
+    keep_versions: int = Field(3, ge=1)
+    """Store versions kept, the current one included; older ones are removed."""
 
     @model_validator(mode="after")
     def _tables_follow_the_contracts(self) -> IngestSettings:

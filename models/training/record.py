@@ -1,7 +1,11 @@
 """What a training run records in MLflow: parameters, metrics, plots, card and model.
 
 Only a model that beats the best baseline is registered; its alias is decided by
-`models.model_registry.assign_alias`.
+`models.model_registry.assign_alias`, after the model card and every artifact are logged.
+
+A run records the process that trains (`OWNER`): the next training marks the runs of a
+process that was killed FAILED and deletes the versions they left unfinished, without
+touching a training that is still running.
 """
 
 from __future__ import annotations
@@ -15,10 +19,18 @@ import matplotlib.pyplot as plt
 import mlflow
 import pandas as pd
 from matplotlib.figure import Figure
+from mlflow import MlflowClient
 from mlflow.models import infer_signature
 
+from features.atomic import owner_has_ended, process_owner
 from models.explain import explained_sample, shap_summary_figure
-from models.model_registry import MODEL_NAME, AliasDecision, assign_alias
+from models.model_registry import (
+    MODEL_NAME,
+    AliasDecision,
+    assign_alias,
+    delete_unfinished_versions,
+    mark_complete,
+)
 from models.tracking import TrackingSettings
 from models.training.card import CardContext, model_card
 from models.training.fit import MODEL, ORACLE, REFERENCE, TrainingResult
@@ -31,6 +43,9 @@ from models.training.plots import (
 
 EXAMPLE_ROWS = 5
 REQUIREMENTS = ("lightgbm", "mlflow", "numpy", "pandas", "scikit-learn")
+OWNER = "advocacy.owner"
+"""Run tag: the training process as pid@host (see `features.atomic.process_owner`)."""
+NOTE = "mlflow.note.content"  # the run's description in the MLflow UI
 
 
 class ModelQualityError(Exception):
@@ -90,7 +105,7 @@ def log_training_run(
     neither registered nor aliased: `ModelQualityError` is raised instead.
     """
     plan = context.plan
-    with mlflow.start_run() as run:
+    with mlflow.start_run(tags={OWNER: process_owner()}) as run:
         mlflow.set_tags(
             {
                 "data_fingerprint": context.data_fingerprint,
@@ -136,12 +151,46 @@ def log_training_run(
             pip_requirements=[f"{name}=={installed_version(name)}" for name in REQUIREMENTS],
         )
         version = str(info.registered_model_version)
+        card = model_card(result, context, version)
+        mlflow.log_text(card, "model_card.md")
+        mark_complete(version)
         decision = assign_alias(
             version, test_rows, result.evaluation.loc[MODEL, "pr_auc"], settings.promotion_margin
         )
         mlflow.set_tags({"registry_alias": decision.alias, "registry_decision": decision.reason})
         if decision.champion_pr_auc is not None:
             mlflow.log_metric("champion_pr_auc_same_rows", decision.champion_pr_auc)
-        card = model_card(result, context, version)
-        mlflow.log_text(card, "model_card.md")
     return TrainingRun(run.info.run_id, version, decision, card)
+
+
+def clear_interrupted_trainings(settings: TrackingSettings) -> None:
+    """Close what killed trainings left behind: RUNNING runs and unfinished versions.
+
+    Runs first: a version is deleted only once its run has ended.
+    """
+    experiment = mlflow.get_experiment_by_name(settings.experiment)
+    if experiment is not None:
+        fail_abandoned_runs(experiment.experiment_id)
+    delete_unfinished_versions()
+
+
+def fail_abandoned_runs(experiment_id: str) -> list[str]:
+    """Mark FAILED, with a note, the RUNNING runs whose training process has ended.
+
+    Only processes of this host can be checked: a run of another host, or one without an
+    `OWNER` tag, is left RUNNING. Returns the ids of the runs marked.
+    """
+    client = MlflowClient()
+    marked = []
+    for run in client.search_runs([experiment_id], "attributes.status = 'RUNNING'"):
+        owner = run.data.tags.get(OWNER, "")
+        if owner_has_ended(owner):
+            client.set_tag(
+                run.info.run_id,
+                NOTE,
+                f"Marked FAILED by a later training: its process ({owner}) ended before "
+                "the run finished (killed or crashed).",
+            )
+            client.set_terminated(run.info.run_id, "FAILED")
+            marked.append(run.info.run_id)
+    return marked

@@ -14,7 +14,7 @@ from models.tracking import TrackingSettings, configure_tracking
 from models.training.card import CardContext
 from models.training.dataset import TrainingSetSettings, build_training_set
 from models.training.fit import TrainSettings, train_model
-from models.training.record import TrainingRun, log_training_run
+from models.training.record import TrainingRun, clear_interrupted_trainings, log_training_run
 
 MIN_PER_CLASS = 5  # calibration is chosen by 5-fold cross-validation on the validation part
 
@@ -33,6 +33,7 @@ def train_and_register(
     if train.truth is not None and not train.truth.exists():
         raise UserError(f"{train.truth}: no such ground-truth file.")
     configure_tracking(tracking)
+    clear_interrupted_trainings(tracking)
     parts = build_training_set(open_version(store_version), features, labels, training_set)
     named = {"train": parts.train, "validation": parts.validation, "test": parts.test}
     for part, rows in named.items():
