@@ -29,7 +29,6 @@ FAMILY_EVENTS: dict[Family, tuple[str, str]] = {
     "comments": ("comment_events", "at"),
     "advocacy": ("advocacy_events", "occurred_at"),
 }
-MAX_CATEGORY_BITS = 64
 
 
 class FeatureSettings(BaseModel):
@@ -47,22 +46,6 @@ def as_cutoffs(cutoffs: Sequence[pd.Timestamp | str]) -> pd.DataFrame:
     """Cutoffs as a one-column UTC frame (naive values are taken as UTC)."""
     stamps = pd.to_datetime(pd.Series(list(cutoffs)), utc=True).astype("datetime64[us, UTC]")
     return pd.DataFrame({"cutoff": stamps.drop_duplicates().sort_values().reset_index(drop=True)})
-
-
-def _category_bit(connection: duckdb.DuckDBPyConnection) -> str:
-    """SQL for each order's category as one bit, so distinct categories are a bit count."""
-    [(count,)] = connection.execute(
-        "SELECT count(DISTINCT category) FROM purchases WHERE category IS NOT NULL"
-    ).fetchall()
-    if count > MAX_CATEGORY_BITS:
-        raise NotImplementedError(f"more than {MAX_CATEGORY_BITS} product categories")
-    connection.execute(
-        "CREATE OR REPLACE TEMP TABLE category_bits AS "
-        "SELECT category, "
-        "(1::UBIGINT << (row_number() OVER (ORDER BY category) - 1)::INTEGER) AS bit "
-        "FROM (SELECT DISTINCT category FROM purchases WHERE category IS NOT NULL)"
-    )
-    return "category_bits.bit"
 
 
 def _family_sql(family: Family) -> str:
@@ -134,13 +117,11 @@ def feature_sql(activity_days: int) -> str:
 
 
 def register_events(connection: duckdb.DuckDBPyConnection) -> None:
-    """Create the per-family event views the feature SQL reads (comments, category bits)."""
-    bit = _category_bit(connection)
+    """Create the per-family event views the feature SQL reads (purchases, comments)."""
     connection.execute(
-        f"""
+        """
         CREATE OR REPLACE TEMP VIEW purchase_events AS
-        SELECT p.customer_id, p.ordered_at, p.amount, p.discount, p.status, {bit} AS category_bit
-        FROM purchases AS p LEFT JOIN category_bits USING (category)
+        SELECT customer_id, ordered_at, amount, discount, status, category FROM purchases
         """
     )
     register_lexicon(connection)

@@ -162,8 +162,7 @@ FEATURES: tuple[Feature, ...] = (
         "int",
         "Distinct product categories bought, last 365 days.",
         "bought from {value:.0f} product categories this year",
-        "bit_count(coalesce(bit_or(category_bit) "
-        f"FILTER (WHERE age_days <= 365 AND {_NOT_CANCELLED}), 0::UBIGINT))",
+        f"count(DISTINCT category) FILTER (WHERE age_days <= 365 AND {_NOT_CANCELLED})",
     ),
     _f(
         "days_since_last_order",
