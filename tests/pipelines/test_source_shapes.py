@@ -19,7 +19,7 @@ import yaml
 from features.contracts import CONTRACTS, OPTIONAL_TABLES, TABLE_NAMES
 from features.generator import GeneratorSettings, generate_world
 from features.store import current_version, present_sources, read_table
-from pipelines.cli import main
+from pipelines.cli import available_families, main, unavailable_features
 
 AS_OF = "2026-11-01"
 CUTOFF = "2026-07-01"
@@ -239,3 +239,26 @@ def test_check_source_exits_2_with_one_line_when_no_store_can_be_built(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert "no purchases.parquet or purchases.csv" in err
+
+
+def test_derived_features_follow_the_families_they_are_built_on() -> None:
+    present = {t: list(CONTRACTS[t].column_names) for t in ("customers", "purchases")}
+    unavailable = unavailable_features(present)
+    assert {
+        "last_nps",
+        "is_promoter",
+        "is_detractor",
+        "tickets_365d",
+        "past_reviews",
+    } <= unavailable
+    assert {"return_share_365d", "order_trend_90d", "tenure_days", "orders_90d"}.isdisjoint(
+        unavailable
+    )
+    surveys_without_comments = [
+        c for c in CONTRACTS["survey_responses"].column_names if c != "comment"
+    ]
+    assert available_families({**present, "survey_responses": surveys_without_comments}) == [
+        "profile",
+        "purchases",
+        "surveys",
+    ]
