@@ -46,15 +46,16 @@ class TableSource(BaseModel):
     columns: dict[str, str] = {}
     """Renames: column name in the files -> contract column."""
     values: dict[str, dict[str, str]] = {}
-    """Per text column (named as in the files): value in the files -> contract value."""
+    """Per text or yes/no column (named as in the files): value in the files -> contract
+    value (`delivered: completed`, `ja: true`)."""
     delimiter: str = Field(",", min_length=1, max_length=1)
-    """CSV field separator."""
+    """Field separator of text files."""
     encoding: str = "utf-8"
-    """CSV text encoding (utf-8, cp1252, latin-1, ...)."""
+    """Encoding of text files (utf-8, cp1252, latin-1, ...)."""
     decimal: Literal[".", ","] = "."
-    """Decimal separator of CSV numbers."""
+    """Decimal separator of numbers written as text."""
     timestamp_format: str | None = None
-    """strftime format of CSV timestamps, e.g. `%d.%m.%Y %H:%M`; default ISO 8601."""
+    """strftime format of timestamps written as text, e.g. `%d.%m.%Y %H:%M`; default ISO 8601."""
     timezone: Annotated[str, AfterValidator(known_timezone)] | None = None
     """Zone of timestamps written without an offset; default `ingest.naive_timezone`."""
 
@@ -71,7 +72,7 @@ class TableSource(BaseModel):
         """The user's name of a contract column."""
         return next((theirs for theirs, ours in self.columns.items() if ours == column), column)
 
-    def value_format(self, contract: TableContract, naive_timezone: str) -> ValueFormat:
+    def value_format(self, naive_timezone: str) -> ValueFormat:
         """How this source writes values, with value maps keyed by contract column."""
         return ValueFormat(
             naive_timezone=self.timezone or naive_timezone,
@@ -91,10 +92,11 @@ class TableSource(BaseModel):
             raise ValueError(f"columns: several columns renamed to {twice}")
         for theirs in self.values:
             ours = self.columns.get(theirs, theirs)
-            if ours not in contract.column_names or contract.kind_of(ours) != "text":
+            mappable = [c.name for c in contract.columns if c.kind in ("text", "boolean")]
+            if ours not in mappable:
                 raise ValueError(
-                    f"values.{theirs}: value maps apply to text columns "
-                    f"({', '.join(c.name for c in contract.columns if c.kind == 'text')})"
+                    f"values.{theirs}: value maps apply to text and yes/no columns "
+                    f"({', '.join(mappable)})"
                 )
 
 
@@ -152,22 +154,42 @@ class SourceTable:
         return pd.concat([pd.Series(dtype="str"), *ids], ignore_index=True), rows
 
     def read_batches(self) -> Iterator[pd.DataFrame]:
-        """Batches of rows under contract column names, indexed by position across files."""
-        start = 0
+        """Batches of rows under contract column names, indexed by position across files.
+
+        Small files (monthly exports) are read together into batches of about BATCH_ROWS
+        rows: validating a batch has a fixed cost that many rows should share.
+        """
+        start, pending, rows = 0, [], 0
         for file in self.files:
             for batch in self._batches(file, list(file.to_contract)):
-                frame = batch.rename(columns=file.to_contract)
-                frame.index = pd.RangeIndex(start, start + len(frame))
-                start += len(frame)
-                yield frame
+                names = [file.to_contract[name] for name in batch.schema.names]
+                pending.append(pa.Table.from_batches([batch]).rename_columns(names))
+                rows += batch.num_rows
+                if rows >= BATCH_ROWS:
+                    yield self._frame(pending, start)
+                    start, pending, rows = start + rows, [], 0
+        if pending:
+            yield self._frame(pending, start)
+
+    def _frame(self, tables: list[pa.Table], start: int) -> pd.DataFrame:
+        try:
+            joined = pa.concat_tables(tables, promote_options="permissive")
+        except pa.ArrowException as error:
+            raise UserError(
+                f"{self.contract.name}: its files disagree on column types: {error}"
+            ) from error
+        # One chunk per column: pandas' filters and takes are slower on many chunks.
+        frame = joined.combine_chunks().to_pandas()
+        frame.index = pd.RangeIndex(start, start + len(frame))
+        return frame
 
     def _file_ids(self, file: SourceFile) -> pd.Series:
         source = next(s for s, c in file.to_contract.items() if c == self.contract.id_column)
-        batches = (batch[source].astype("str") for batch in self._batches(file, [source]))
+        batches = (b.column(0).to_pandas().astype("str") for b in self._batches(file, [source]))
         # A file with a header and no rows yields no batch.
         return pd.concat([pd.Series(dtype="str"), *batches], ignore_index=True)
 
-    def _batches(self, file: SourceFile, columns: list[str]) -> Iterator[pd.DataFrame]:
+    def _batches(self, file: SourceFile, columns: list[str]) -> Iterator[pa.RecordBatch]:
         try:
             if file.path.suffix in TEXT_SUFFIXES:
                 reader = pacsv.open_csv(
@@ -180,11 +202,9 @@ class SourceTable:
                         strings_can_be_null=True,
                     ),
                 )
-                batches: Iterator[pa.RecordBatch] = iter(reader)
+                yield from reader
             else:
-                batches = pq.ParquetFile(file.path).iter_batches(BATCH_ROWS, columns=columns)
-            for batch in batches:
-                yield batch.to_pandas()
+                yield from pq.ParquetFile(file.path).iter_batches(BATCH_ROWS, columns=columns)
         except (OSError, pa.ArrowException) as error:
             raise UserError(f"{file.path}: cannot be read: {error}") from error
 

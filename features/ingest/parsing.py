@@ -45,7 +45,7 @@ class ValueFormat:
     decimal: str = "."
     """Decimal separator of numbers written as text."""
     replacements: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    """Per contract text column: the source's value -> the contract's value."""
+    """Per contract text or boolean column: the source's value -> the contract's value."""
 
 
 def _as_text(values: pd.Series, _: ValueFormat) -> pd.Series:
@@ -115,15 +115,15 @@ PARSERS: dict[ColumnKind, Callable[[pd.Series, ValueFormat], pd.Series]] = {
 def replace_values(values: pd.Series, replacements: Mapping[str, str]) -> pd.Series:
     """Text `values` with each key of `replacements` replaced by its value, others unchanged.
 
-    Arrow's hash look-up and take: several times faster than `Series.replace` on the tens
-    of millions of order statuses of a large source.
+    Replaced in the column's dictionary of distinct values, then spread back with Arrow:
+    a few times faster than `Series.replace` on tens of millions of order statuses.
     """
-    text = pa.array(values.astype("str"), type=pa.string())
-    position = pc.index_in(text, value_set=pa.array(list(replacements), type=pa.string()))
-    replaced = pc.take(pa.array(list(replacements.values()), type=pa.string()), position)
-    return pd.Series(
-        pc.if_else(pc.is_null(position), text, replaced), index=values.index, dtype="str"
-    )
+    encoded = pc.dictionary_encode(pa.array(values.astype("str"), type=pa.string()))
+    distinct = encoded.dictionary
+    position = pc.index_in(distinct, value_set=pa.array(list(replacements), type=pa.string()))
+    targets = pc.take(pa.array(list(replacements.values()), type=pa.string()), position)
+    renamed = pc.if_else(pc.is_null(position), distinct, targets)
+    return pd.Series(pc.take(renamed, encoded.indices), index=values.index, dtype="str")
 
 
 def parse_table(

@@ -172,7 +172,7 @@ def _ingest_table(
     """
     spec = settings.tables.get(contract.name, TableSource())
     source = open_table(settings.source, contract, spec)
-    spelling = spec.value_format(contract, settings.naive_timezone)
+    spelling = spec.value_format(settings.naive_timezone)
     ids, rows = source.read_ids()
     shares_id = (ids.notna() & ids.duplicated(keep=False)).to_numpy()
     schema = build_schema(contract, as_of, known_customers)

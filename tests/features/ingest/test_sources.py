@@ -224,7 +224,7 @@ def test_a_glob_that_matches_nothing_is_a_clear_error(tmp_path: Path) -> None:
     [
         ({"columns": {"Total": "amount_eur"}}, "tables.purchases.columns: unknown contract"),
         ({"columns": {"A": "amount", "B": "amount"}}, "several columns renamed to"),
-        ({"values": {"amount": {"x": "y"}}}, "values.amount: value maps apply to text"),
+        ({"values": {"amount": {"x": "y"}}}, "values.amount: value maps apply to text and yes/no"),
         ({"encoding": "klingon"}, "unknown encoding"),
         ({"timezone": "Mars/Olympus"}, "unknown time zone"),
         ({"decimal": ";"}, "decimal"),
@@ -237,7 +237,7 @@ def test_mapping_settings_are_checked(spec: dict[str, object], message: str) -> 
 
 def test_value_maps_are_keyed_by_the_users_column_name() -> None:
     spec = TableSource(columns={"State": "status"}, values={"State": {"shipped": "completed"}})
-    spelling = spec.value_format(CONTRACTS["purchases"], "UTC")
+    spelling = spec.value_format("UTC")
     assert spelling.replacements == {"status": {"shipped": "completed"}}
 
 
@@ -255,3 +255,13 @@ def test_check_source_validates_without_publishing(tmp_path: Path) -> None:
     assert (purchases.rows_kept, purchases.quarantined_by_rule) == (2, {"negative_amount": 1})
     assert next(t for t in reports if t.table == "advocacy_events").files == []
     assert not (tmp_path / "store").exists()
+
+
+def test_value_maps_also_read_yes_no_words(tmp_path: Path) -> None:
+    tables = clean_tables()
+    tables["customers"] = tables["customers"].assign(marketing_opt_in=["ja", "nein", "ja"])
+    source = write_world(tables, tmp_path / "src")
+    words = {"customers": {"values": {"marketing_opt_in": {"ja": "true", "nein": "false"}}}}
+    run_ingest(source, tmp_path / "store", tables=words)
+    customers = read_table(current_version(tmp_path / "store"), "customers")
+    assert customers["marketing_opt_in"].tolist() == [True, False, True]
