@@ -265,7 +265,8 @@ def contracts_markdown() -> str:
         lines += [
             f"### {table.name}",
             "",
-            f"Unique id: `{table.id_column}`; time of the row: `{table.time_column}`.",
+            f"Unique id: `{table.id_column}`; time of the row: `{table.time_column}`."
+            + (" Optional table: a source may lack it." if table.name in OPTIONAL_TABLES else ""),
             "",
             "| column | kind | required | meaning |",
             "|---|---|---|---|",
