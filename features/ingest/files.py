@@ -136,11 +136,6 @@ class SourceTable:
     files: tuple[SourceFile, ...]
 
     @property
-    def present(self) -> bool:
-        """Whether the source has this table at all (a header without rows counts)."""
-        return bool(self.files)
-
-    @property
     def columns(self) -> tuple[str, ...]:
         """The contract columns that some file has, in contract order."""
         present = {c for file in self.files for c in file.to_contract.values()}
