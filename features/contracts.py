@@ -19,6 +19,8 @@ import pyarrow.compute as pc
 ColumnKind = Literal["id", "text", "timestamp", "number", "integer", "boolean"]
 
 TABLE_NAMES = ("customers", "purchases", "support_tickets", "survey_responses", "advocacy_events")
+# Tables a source may lack: a store without them holds them empty (see `features.store`).
+OPTIONAL_TABLES = ("support_tickets", "survey_responses", "advocacy_events")
 
 ORDER_STATUSES = ("completed", "returned", "cancelled")
 TICKET_PRIORITIES = ("low", "normal", "high", "urgent")
@@ -138,7 +140,7 @@ CONTRACTS: dict[str, TableContract] = {
             _col("customer_id", "id", True, "The customer who answered."),
             _col("responded_at", "timestamp", True, "When the answer was given."),
             _col("survey_type", "text", True, "nps (0-10), csat (1-5) or ces (1-7)."),
-            _col("score", "number", True, "The score, within the range of its survey type."),
+            _col("score", "number", True, "A whole number within the range of its survey type."),
             _col("comment", "text", False, "Free-text comment."),
         ),
     ),
@@ -200,13 +202,21 @@ def _score_in_range(frame: pd.DataFrame) -> pd.Series:
     return unknown_type | frame["score"].isna() | frame["score"].between(low, high)
 
 
+def _score_is_whole(frame: pd.DataFrame) -> pd.Series:
+    score = frame["score"]
+    return score.isna() | (score == score.round())
+
+
 def _resolved_after_opened(frame: pd.DataFrame) -> pd.Series:
     return frame["resolved_at"].isna() | (frame["resolved_at"] >= frame["opened_at"])
 
 
 # Table-wide checks: rule name, the column it is reported on, and the test.
 TABLE_CHECKS: dict[str, list[tuple[str, str, Callable[[pd.DataFrame], pd.Series]]]] = {
-    "survey_responses": [("score_out_of_range", "score", _score_in_range)],
+    "survey_responses": [
+        ("score_not_whole", "score", _score_is_whole),
+        ("score_out_of_range", "score", _score_in_range),
+    ],
     "support_tickets": [("resolved_before_opened", "resolved_at", _resolved_after_opened)],
 }
 
@@ -255,7 +265,8 @@ def contracts_markdown() -> str:
         lines += [
             f"### {table.name}",
             "",
-            f"Unique id: `{table.id_column}`; time of the row: `{table.time_column}`.",
+            f"Unique id: `{table.id_column}`; time of the row: `{table.time_column}`."
+            + (" Optional table: a source may lack it." if table.name in OPTIONAL_TABLES else ""),
             "",
             "| column | kind | required | meaning |",
             "|---|---|---|---|",
@@ -278,7 +289,7 @@ def with_all_columns(typed: pd.DataFrame, contract: TableContract) -> pd.DataFra
         {
             column.name: typed[column.name]
             if column.name in typed.columns
-            else pd.Series(pd.NA, index=typed.index, dtype=STORE_DTYPES[column.kind])
+            else pd.Series(None, index=typed.index, dtype=STORE_DTYPES[column.kind])
             for column in contract.columns
         },
         index=typed.index,

@@ -139,9 +139,10 @@ def _window_counts(
 
 # A return is recorded on the order's status, not as a dated event; it is taken as known
 # only for orders older than the 30-day return window, so no return after the cutoff leaks.
-# Cancellations are taken as immediate.
-_NOT_CANCELLED = "coalesce(status, 'completed') <> 'cancelled'"
-_REVENUE = f"{_NOT_CANCELLED} AND NOT (status = 'returned' AND age_days > 30)"
+# Cancellations are taken as immediate. An order without a status counts as completed.
+_STATUS = "coalesce(status, 'completed')"
+_NOT_CANCELLED = f"{_STATUS} <> 'cancelled'"
+_REVENUE = f"{_NOT_CANCELLED} AND NOT ({_STATUS} = 'returned' AND age_days > 30)"
 _RETURN_KNOWN = f"age_days > 30 AND age_days <= 365 AND {_NOT_CANCELLED}"
 # Ticket outcomes (resolution, csat, reopens) are known only once resolved before the cutoff.
 _RESOLVED = "resolved_at IS NOT NULL AND resolved_at < cutoff"
@@ -229,8 +230,7 @@ FEATURES: tuple[Feature, ...] = (
         "int",
         "Distinct product categories bought, last 365 days.",
         "bought from {value:count product category|product categories} this year",
-        "bit_count(coalesce(bit_or(category_bit) "
-        f"FILTER (WHERE age_days <= 365 AND {_NOT_CANCELLED}), 0::UBIGINT))",
+        f"count(DISTINCT category) FILTER (WHERE age_days <= 365 AND {_NOT_CANCELLED})",
         topic="categories",
         good_when=">= 3",
     ),

@@ -6,15 +6,20 @@ Layout of a store folder::
       current -> versions/<fingerprint>     (symlink, replaced atomically)
       versions/<fingerprint>/<table>.parquet, quarantine/<table>.parquet, manifest.json
 
+Every version has all five tables with every contract column; its manifest records which
+of them, and which columns, the source actually had (`present_sources`).
+
 A version is written and published through `features.atomic`: a crash at any point
 leaves the previous store readable.
-Versions are named by a hash of their data files (not of `manifest.json`, which records
-the run), so re-publishing the same data keeps the existing version and makes it current.
+Versions are named by a hash of their data files and of what the source had (not of the
+rest of `manifest.json`, which records the run), so re-publishing the same data keeps
+the existing version and makes it current.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,6 +32,7 @@ from features.atomic import (
     publish_folder,
     stage_folder,
 )
+from features.contracts import CONTRACTS, TABLE_NAMES
 
 CURRENT = "current"
 VERSIONS = "versions"
@@ -66,13 +72,36 @@ def publish_version(root: Path, build: Callable[[Path], None], keep: int = 3) ->
     staged = stage_folder(root / VERSIONS)
     try:
         build(staged)
-        name = content_fingerprint(staged, exclude=frozenset({MANIFEST}))[:16]
-        final = publish_folder(staged, name, root / CURRENT)
+        final = publish_folder(staged, _version_name(staged), root / CURRENT)
     except BaseException:
         discard_folder(staged)
         raise
     prune_folders(final, root / CURRENT, keep)
     return final
+
+
+def _version_name(folder: Path) -> str:
+    """A hash of the data files and of what the source had.
+
+    An absent column and a column without values store the same bytes; the name tells
+    them apart, so a version's manifest always describes its own source.
+    """
+    digest = hashlib.sha256(content_fingerprint(folder, exclude=frozenset({MANIFEST})).encode())
+    digest.update(json.dumps(present_sources(folder), sort_keys=True).encode())
+    return digest.hexdigest()[:16]
+
+
+def present_sources(version: Path) -> dict[str, list[str]]:
+    """The tables a store version's source had, each with the contract columns it had.
+
+    Read from the manifest's table reports (`files`, `columns`); tables the source lacked
+    are left out (the store holds them empty). A version written before this was recorded
+    counts as having had everything.
+    """
+    tables = json.loads((version / MANIFEST).read_text(encoding="utf-8"))["tables"]
+    if any("columns" not in table for table in tables):
+        return {name: list(CONTRACTS[name].column_names) for name in TABLE_NAMES}
+    return {table["table"]: table["columns"] for table in tables if table["files"]}
 
 
 def current_version(root: Path) -> Path:

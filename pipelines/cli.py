@@ -7,6 +7,7 @@ no traceback), 1 on an internal failure.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -23,14 +24,17 @@ from rich.table import Column, Table
 
 from features.build import write_features
 from features.clock import as_utc
+from features.contracts import CONTRACTS
+from features.definitions import FEATURES, HELPERS, Family, feature
 from features.errors import UserError
 from features.generator import Messiness, generate_world
-from features.ingest import IngestReport, ingest
+from features.ingest import IngestReport, TableReport, check_source, ingest
 from features.store import current_version
 from models.model_registry import promote
 from models.scoring.files import MANIFEST
 from models.scoring.monitoring import recent_runs
 from models.scoring.run import check_request
+from models.scoring.segments import SegmentSettings, parse_condition
 from models.tracking import configure_tracking
 from models.training.history import recent_training_runs
 from models.training.record import ModelQualityError, TrainingRun
@@ -125,6 +129,106 @@ def print_ingest_report(report: IngestReport) -> None:
     console.print(f"Curated store: {report.store_version}")
     if any(t.rows_quarantined for t in report.tables):
         console.print(f"Quarantined rows, with reasons: {report.store_version / 'quarantine'}")
+
+
+# The (table, column) records each feature family reads: the family is available when
+# the source has one of them (comments: a comment column of surveys or of tickets).
+FAMILY_SOURCES: dict[Family, tuple[tuple[str, str], ...]] = {
+    "profile": (("customers", "customer_id"),),
+    "purchases": (("purchases", "order_id"),),
+    "support": (("support_tickets", "ticket_id"),),
+    "surveys": (("survey_responses", "response_id"),),
+    "comments": (("survey_responses", "comment"), ("support_tickets", "comment")),
+    "advocacy": (("advocacy_events", "event_id"),),
+}
+
+
+def available_families(present: dict[str, list[str]]) -> list[Family]:
+    """The feature families whose source records `present` (table -> columns) has."""
+    return [
+        family
+        for family, records in FAMILY_SOURCES.items()
+        if any(column in present.get(table, []) for table, column in records)
+    ]
+
+
+def unavailable_features(present: dict[str, list[str]]) -> set[str]:
+    """Features of the families the source lacks, and the derived features built on them."""
+    families = set(available_families(present))
+    family_of = {f.name: f.family for f in FEATURES} | {
+        name: family for family, helpers in HELPERS.items() for name in helpers
+    }
+
+    def available(name: str) -> bool:
+        if family_of[name] != "derived":
+            return family_of[name] in families
+        words = set(re.findall(r"\w+", feature(name).sql)) & set(family_of)
+        return all(available(word) for word in words - {name})
+
+    return {f.name for f in FEATURES if not available(f.name)}
+
+
+def inapplicable_conditions(segments: SegmentSettings, unavailable: set[str]) -> list[str]:
+    """The segment and program conditions on features the source has no data for."""
+    rules = [(s.name, s) for s in segments.rules] + [
+        (f"{s.name} / {p.program}", p) for s in segments.rules for p in s.programs
+    ]
+    return [
+        f"{name}: `{condition}`"
+        for name, rule in rules
+        for group in rule.when_any
+        for condition in group
+        if parse_condition(condition)[0] in unavailable
+    ]
+
+
+@app.command(name="check-source")
+def check_source_command(
+    source: Annotated[Path | None, typer.Option(help="Folder with the input tables.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Read and validate the input tables as `ingest` would, without publishing a store.
+
+    Exit status 0 when a store can be built from them, 2 (with the reason) when not.
+    """
+    settings = load_config(config)
+    with console.status("Validating input tables (dry run)"):
+        reports = check_source(with_overrides(settings.ingest, source=source))
+    print_source_check(reports, settings.scoring.segments)
+
+
+def print_source_check(reports: list[TableReport], segments: SegmentSettings) -> None:
+    """Rows kept and quarantined, what the source lacks, and what that leaves for scoring."""
+    table = Table("table", "files", "read", "kept", "quarantined", "by rule")
+    for t in reports:
+        table.add_row(
+            t.table,
+            f"{len(t.files):,}" if t.files else "absent",
+            f"{t.rows_read:,}",
+            f"{t.rows_kept:,}",
+            f"{t.rows_quarantined:,}",
+            ", ".join(f"{rule} {n:,}" for rule, n in t.quarantined_by_rule.items()) or "-",
+        )
+    console.print(table)
+    present = {t.table: t.columns for t in reports if t.files}
+    absent_columns = [
+        f"{name}.{c.name}"
+        for name, columns in present.items()
+        for c in CONTRACTS[name].columns
+        if c.name not in columns
+    ]
+    families = available_families(present)
+    lacking = [family for family in FAMILY_SOURCES if family not in families]
+    console.print(f"Absent tables: {', '.join(t.table for t in reports if not t.files) or 'none'}")
+    console.print(f"Absent optional columns: {', '.join(absent_columns) or 'none'}")
+    console.print(f"Feature families available: {', '.join(families)}")
+    console.print(f"Not available (no source data): {', '.join(lacking) or 'none'}")
+    blocked = inapplicable_conditions(segments, unavailable_features(present))
+    if blocked:
+        console.print("Segment conditions that cannot hold without that data:")
+        for condition in blocked:
+            console.print(f"  {condition}", highlight=False)
+    console.print("A store can be built from this source (dry run: nothing was written).")
 
 
 @app.command(name="features")

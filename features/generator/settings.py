@@ -50,4 +50,7 @@ class GeneratorSettings(BaseModel):
     format: Literal["parquet", "csv"] = "parquet"
     truth_horizon_days: int = Field(default=90, ge=1)
     truth_months: int = Field(default=18, ge=0)
+    categories: int = Field(default=8, ge=8)
+    """Distinct product categories: the 8 departments, split evenly into sub-categories
+    ("fashion-001", ...) when more; real catalogues have hundreds."""
     messiness: Messiness = Messiness()

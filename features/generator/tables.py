@@ -192,6 +192,24 @@ def build_purchases(
     )
 
 
+def split_categories(purchases: pa.Table, categories: int, rng: np.random.Generator) -> pa.Table:
+    """Purchases whose 8 departments are split into `categories` sub-categories in all.
+
+    Sub-category `j` belongs to department `j % 8` and is drawn uniformly within it, from
+    a stream of its own so that every other value of the world stays as it was.
+    """
+    departments = len(CATEGORIES)
+    if categories == departments:
+        return purchases
+    department = pc.index_in(purchases["category"], value_set=pa.array(CATEGORIES)).to_numpy()
+    subs_per_department = -(-(categories - np.arange(departments)) // departments)  # ceil
+    sub = np.floor(rng.random(len(department)) * subs_per_department[department])
+    names = [f"{CATEGORIES[j % departments]}-{j // departments + 1:03d}" for j in range(categories)]
+    code = department + departments * sub.astype(np.int64)
+    position = purchases.schema.get_field_index("category")
+    return purchases.set_column(position, "category", _labels(names, code))
+
+
 def build_tickets(history: ChunkHistory, ids: IdSpace, rng: np.random.Generator) -> pa.Table:
     """One row per support ticket."""
     t = _by_time(history.tickets, "opened")

@@ -23,7 +23,13 @@ from features.contracts import TABLE_NAMES
 from features.generator.messiness import corrupt_tables, timestamps_as_text
 from features.generator.settings import GeneratorSettings
 from features.generator.simulation import LABEL_TYPES, simulate_chunk
-from features.generator.tables import CUSTOMER_WIDTH, IdSpace, arrow_schema, build_tables
+from features.generator.tables import (
+    CUSTOMER_WIDTH,
+    IdSpace,
+    arrow_schema,
+    build_tables,
+    split_categories,
+)
 from features.generator.timeline import Timeline, build_timeline, iso_day
 from features.generator.truth import (
     PROPENSITY_SCHEMA,
@@ -104,9 +110,13 @@ def _generate_chunk(
 
     Messiness is applied after the ids are counted, so the clean rows keep their ids.
     """
-    simulation_seed, tables_seed, messiness_seed = seed.spawn(3)
+    # Spawning a fourth stream leaves the first three, and so the default world, as they were.
+    simulation_seed, tables_seed, messiness_seed, categories_seed = seed.spawn(4)
     history = simulate_chunk(size, timeline, np.random.default_rng(simulation_seed))
     tables = build_tables(history, timeline, ids, np.random.default_rng(tables_seed))
+    tables["purchases"] = split_categories(
+        tables["purchases"], settings.categories, np.random.default_rng(categories_seed)
+    )
     used = {name: table.num_rows for name, table in tables.items()}
     if settings.messiness.enabled:
         tables = corrupt_tables(

@@ -4,6 +4,6 @@
 `quarantine` judges rows against the contract, and `run` ties them into one run.
 """
 
-from features.ingest.run import IngestReport, IngestSettings, TableReport, ingest
+from features.ingest.run import IngestReport, IngestSettings, TableReport, check_source, ingest
 
-__all__ = ["IngestReport", "IngestSettings", "TableReport", "ingest"]
+__all__ = ["IngestReport", "IngestSettings", "TableReport", "check_source", "ingest"]

@@ -6,12 +6,13 @@ its source file and row number, and every rule it broke.
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Mapping
 
 import pandas as pd
 import pandera.pandas as pandera
 
 from features.contracts import CONTRACTS, TABLE_CHECKS
+from features.ingest.files import FileRows
 from features.ingest.parsing import no_failures
 
 PANDERA_RULES = {"not_nullable": "missing_value", "field_uniqueness": "duplicate_id"}
@@ -49,22 +50,25 @@ def exact_duplicates(typed: pd.DataFrame, id_column: str) -> pd.Series:
     return repeated
 
 
-def quarantine_records(raw: pd.DataFrame, failures: pd.DataFrame, source: Path) -> pd.DataFrame:
-    """The failed rows with their original values, their position and the rules they broke."""
+def quarantine_records(
+    raw: pd.DataFrame, failures: pd.DataFrame, rows: FileRows, names: Mapping[str, str]
+) -> pd.DataFrame:
+    """The failed rows as the user wrote them, with their file and row and the rules broken.
+
+    Columns, also in the rules, go by the user's names (`names`: contract -> theirs).
+    """
+    columns = failures["column"].map(lambda column: names.get(column, column))
     reasons = (
-        (failures["column"] + ": " + failures["rule"])
+        (columns + ": " + failures["rule"])
         .groupby(failures["row"])
         .agg(lambda texts: "; ".join(sorted(set(texts))))
     )
-    original = raw.loc[reasons.index].astype("str")
+    files, numbers = rows.locate(reasons.index.to_numpy())
+    original = raw.loc[reasons.index].astype("str").rename(columns=names)
     return pd.concat(
         [
             pd.DataFrame(
-                {
-                    "source_file": str(source),
-                    "source_row": reasons.index + 1,
-                    "rules": reasons.to_numpy(),
-                },
+                {"source_file": files, "source_row": numbers, "rules": reasons.to_numpy()},
                 index=reasons.index,
             ),
             original,

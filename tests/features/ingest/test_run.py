@@ -155,7 +155,7 @@ def test_renamed_columns_are_mapped_by_config(tmp_path: Path) -> None:
     run_ingest(
         source,
         tmp_path / "store",
-        tables={"purchases": TableSource(columns={"amount": "order_value"})},
+        tables={"purchases": TableSource(columns={"order_value": "amount"})},
     )
     assert read_table(current_version(tmp_path / "store"), "purchases")[
         "amount"
@@ -174,11 +174,11 @@ def test_missing_column_names_file_and_column(tmp_path: Path) -> None:
 
 def test_missing_and_unreadable_files_are_clear_errors(tmp_path: Path) -> None:
     source = write_world(clean_tables(), tmp_path / "src")
-    (source / "advocacy_events.csv").unlink()
-    with pytest.raises(UserError, match=r"advocacy_events\.parquet or advocacy_events\.csv"):
+    (source / "purchases.csv").unlink()
+    with pytest.raises(UserError, match=r"purchases\.parquet or purchases\.csv"):
         run_ingest(source, tmp_path / "store")
-    (source / "advocacy_events.parquet").write_bytes(b"this is not parquet")
-    with pytest.raises(UserError, match=r"advocacy_events\.parquet: cannot be read"):
+    (source / "purchases.parquet").write_bytes(b"this is not parquet")
+    with pytest.raises(UserError, match=r"purchases\.parquet: cannot be read"):
         run_ingest(source, tmp_path / "store")
 
 
