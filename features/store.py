@@ -6,7 +6,7 @@ Layout of a store folder::
       current -> versions/<fingerprint>     (symlink, replaced atomically)
       versions/<fingerprint>/<table>.parquet, quarantine/<table>.parquet, manifest.json
 
-Every version has all five tables with every contract column; its manifest records which
+Every version has all six tables with every contract column; its manifest records which
 of them, and which columns, the source actually had (`present_sources`).
 
 A version is written and published through `features.atomic`: a crash at any point

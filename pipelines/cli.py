@@ -72,9 +72,13 @@ def generate(
         float | None,
         typer.Option(help="Share of bad rows of every kind (duplicates, bad dates, ...)."),
     ] = None,
+    outreach: Annotated[
+        Path | None,
+        typer.Option(help="Plan of contacts to replay (`advocacy plan-outreach` writes one)."),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Write a generated customer world (five input tables + ground truth)."""
+    """Write a generated customer world (six input tables + ground truth)."""
     messiness = Messiness(**dict.fromkeys(Messiness.model_fields, messy)) if messy else None
     settings = with_overrides(
         load_config(config).generate,
@@ -83,6 +87,7 @@ def generate(
         out=out,
         format=file_format,
         messiness=messiness,
+        outreach=outreach,
     )
     with _progress() as progress:
         bar = progress.add_task("Generating customers", total=settings.customers)
@@ -98,7 +103,7 @@ def generate(
 
 @app.command(name="ingest")
 def ingest_command(
-    source: Annotated[Path | None, typer.Option(help="Folder with the five input tables.")] = None,
+    source: Annotated[Path | None, typer.Option(help="Folder with the input tables.")] = None,
     store: StoreOption = None,
     as_of: Annotated[
         datetime | None, typer.Option(help="Rows dated after this are quarantined.")
