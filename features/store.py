@@ -32,7 +32,7 @@ from features.atomic import (
     publish_folder,
     stage_folder,
 )
-from features.contracts import CONTRACTS, TABLE_NAMES
+from features.contracts import CONTRACTS, TABLE_NAMES, with_all_columns
 
 CURRENT = "current"
 VERSIONS = "versions"
@@ -112,5 +112,12 @@ def current_version(root: Path) -> Path:
 
 
 def read_table(version: Path, table: str, columns: list[str] | None = None) -> pd.DataFrame:
-    """Read one curated table of a store version (a folder `current_version` returned)."""
-    return pd.read_parquet(version / f"{table}.parquet", columns=columns)
+    """Read one curated table of a store version (a folder `current_version` returned).
+
+    A version published before the table was part of the store reads as an empty table.
+    """
+    path = version / f"{table}.parquet"
+    if not path.exists():
+        empty = with_all_columns(pd.DataFrame(), CONTRACTS[table])
+        return empty[columns] if columns is not None else empty
+    return pd.read_parquet(path, columns=columns)

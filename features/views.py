@@ -28,7 +28,12 @@ def open_version(version: Path, threads: int | None = None) -> duckdb.DuckDBPyCo
     if threads:
         connection.execute(f"SET threads = {int(threads)}")
     for name in TABLE_NAMES:
-        path = (version / f"{name}.parquet").as_posix().replace("'", "''")
+        file = version / f"{name}.parquet"
+        if not file.exists():  # a version published before the table was part of the store
+            connection.register(f"{name}_frame", with_all_columns(pd.DataFrame(), CONTRACTS[name]))
+            connection.execute(f"CREATE VIEW {name} AS SELECT * FROM {name}_frame")
+            continue
+        path = file.as_posix().replace("'", "''")
         connection.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{path}')")
     return connection
 

@@ -212,6 +212,7 @@ def list_page(request: Request, viewer: LoggedIn) -> Response:
     counts = lists.counts(form.filter)
     total = sum(count.customers for count in counts)
     contactable = sum(count.contactable for count in counts)
+    control = sum(count.control for count in counts)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     number = page_number(request.query_params.get("page"), pages)
     rows = lists.page(form.filter, number).to_dict("records")
@@ -234,7 +235,8 @@ def list_page(request: Request, viewer: LoggedIn) -> Response:
         counts=counts,
         total=total,
         contactable=contactable,
-        download_rows=total if form.filter.include_not_contactable else contactable,
+        control=control,
+        download_rows=(total if form.filter.include_not_contactable else contactable) - control,
         rows=rows,
         columns={column: headers_of(column) for column in PAGE_COLUMNS},
         number=number,
