@@ -30,7 +30,7 @@ from features.generator import GeneratorSettings
 from features.ingest import IngestSettings
 from features.labels import LabelSettings
 from features.store import current_version
-from models.scoring.control import ControlSettings
+from models.outreach.settings import OutreachSettings
 from models.scoring.ranked_list import ScoringSettings
 from models.tracking import TrackingSettings
 from models.training.dataset import TrainingSetSettings
@@ -90,7 +90,7 @@ class AppConfig(BaseModel):
     train: TrainSettings = TrainSettings()
     tracking: TrackingSettings = TrackingSettings()
     scoring: ScoringSettings
-    outreach: ControlSettings = ControlSettings()
+    outreach: OutreachSettings = OutreachSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     prefect: PrefectSettings = PrefectSettings()
 
