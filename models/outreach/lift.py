@@ -70,8 +70,8 @@ def measure_lift(
     `members`: one row per customer with segment, program, control (bool), contacted
     (bool), advocated (bool) and one count column per advocacy type of `values`
     (the value of one event of that type). `cost`: each member's outreach cost.
-    ROI = (incremental value - cost) / cost; missing without costs or when nothing
-    was incremental.
+    ROI = (incremental value - cost) / cost, missing without a cost or a control group;
+    the cost per incremental advocate is missing unless some advocates were incremental.
     """
     spent = cost if cost is not None else pd.Series(0.0, index=members.index)
     rows = []
