@@ -11,7 +11,7 @@ CHROMIUM := /usr/bin/chromium
 export UV_PYTHON_DOWNLOADS := never
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo notebooks test lint bench docs clean
+.PHONY: help setup demo loop notebooks test lint bench docs clean
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,6 +28,13 @@ setup: $(SYNCED) ## Create .venv with the locked dependencies
 
 demo: setup ## Generate a sample world and run the pipeline on it
 	$(VENV)/bin/advocacy demo
+
+loop: setup ## After `make demo`: score with control groups, replay the send, evaluate its lift and ROI
+	$(VENV)/bin/advocacy score --as-of 2026-07-02
+	$(VENV)/bin/advocacy plan-outreach latest --out data/outreach-plan.parquet
+	$(VENV)/bin/advocacy generate --outreach data/outreach-plan.parquet
+	$(VENV)/bin/advocacy ingest
+	$(VENV)/bin/advocacy evaluate-outreach latest
 
 notebooks: setup ## Start JupyterLab on the project environment
 	$(VENV)/bin/jupyter lab notebooks/

@@ -129,6 +129,7 @@ def synthetic_list(rows: int) -> pd.DataFrame:
             for i in (1, 2, 3)
         },
         "contactable": rng.random(rows) < 0.7,
+        "control": rng.random(rows) < 0.05,
         "model_name": "advocacy-propensity",
         "model_version": "1",
         "as_of": AS_OF,

@@ -1,4 +1,4 @@
-"""The written data contracts of the five input tables.
+"""The written data contracts of the six input tables.
 
 Each table lists its columns (contract name, kind, required or optional, meaning).
 `build_schema` turns a table's contract into a pandera schema that checks the typed
@@ -18,9 +18,16 @@ import pyarrow.compute as pc
 
 ColumnKind = Literal["id", "text", "timestamp", "number", "integer", "boolean"]
 
-TABLE_NAMES = ("customers", "purchases", "support_tickets", "survey_responses", "advocacy_events")
+TABLE_NAMES = (
+    "customers",
+    "purchases",
+    "support_tickets",
+    "survey_responses",
+    "advocacy_events",
+    "outreach",
+)
 # Tables a source may lack: a store without them holds them empty (see `features.store`).
-OPTIONAL_TABLES = ("support_tickets", "survey_responses", "advocacy_events")
+OPTIONAL_TABLES = ("support_tickets", "survey_responses", "advocacy_events", "outreach")
 
 ORDER_STATUSES = ("completed", "returned", "cancelled")
 TICKET_PRIORITIES = ("low", "normal", "high", "urgent")
@@ -158,6 +165,20 @@ CONTRACTS: dict[str, TableContract] = {
             _col("channel", "text", False, "Where it happened (site, app store, social)."),
         ),
     ),
+    "outreach": TableContract(
+        "outreach",
+        "outreach_id",
+        "sent_at",
+        (
+            _col("outreach_id", "id", True, "Unique identifier of one contact."),
+            _col("customer_id", "id", True, "The customer contacted."),
+            _col("sent_at", "timestamp", True, "When the ask went out."),
+            _col("program", "text", True, "The outreach program, as in the scoring run's list."),
+            _col("channel", "text", True, "How they were asked (email, phone, in_app, ...)."),
+            _col("cost", "number", False, "What this contact cost, zero or more."),
+            _col("campaign", "text", False, "The campaign the contact belonged to."),
+        ),
+    ),
 }
 
 
@@ -189,6 +210,7 @@ def _column_checks(table: TableContract, as_of: pd.Timestamp) -> dict[str, list[
             "event_type": [_rule("unknown_event_type", lambda s: s.isin(ADVOCACY_TYPES))],
             "rating": [_rule("rating_out_of_range", lambda s: s.between(1, 5))],
         },
+        "outreach": {"cost": [_rule("negative_cost", lambda s: s >= 0)]},
     }
     for column, column_checks in extra.get(table.name, {}).items():
         checks.setdefault(column, []).extend(column_checks)

@@ -6,7 +6,7 @@ Layout of a store folder::
       current -> versions/<fingerprint>     (symlink, replaced atomically)
       versions/<fingerprint>/<table>.parquet, quarantine/<table>.parquet, manifest.json
 
-Every version has all five tables with every contract column; its manifest records which
+Every version has all six tables with every contract column; its manifest records which
 of them, and which columns, the source actually had (`present_sources`).
 
 A version is written and published through `features.atomic`: a crash at any point
@@ -32,7 +32,7 @@ from features.atomic import (
     publish_folder,
     stage_folder,
 )
-from features.contracts import CONTRACTS, TABLE_NAMES
+from features.contracts import CONTRACTS, TABLE_NAMES, with_all_columns
 
 CURRENT = "current"
 VERSIONS = "versions"
@@ -112,5 +112,12 @@ def current_version(root: Path) -> Path:
 
 
 def read_table(version: Path, table: str, columns: list[str] | None = None) -> pd.DataFrame:
-    """Read one curated table of a store version (a folder `current_version` returned)."""
-    return pd.read_parquet(version / f"{table}.parquet", columns=columns)
+    """Read one curated table of a store version (a folder `current_version` returned).
+
+    A version published before the table was part of the store reads as an empty table.
+    """
+    path = version / f"{table}.parquet"
+    if not path.exists():
+        empty = with_all_columns(pd.DataFrame(), CONTRACTS[table])
+        return empty[columns] if columns is not None else empty
+    return pd.read_parquet(path, columns=columns)

@@ -1,4 +1,4 @@
-"""A DuckDB connection that sees the five curated tables as views.
+"""A DuckDB connection that sees the six curated tables as views.
 
 The feature and label builders run SQL against such a connection, whether the tables
 come from the curated store's Parquet files (production) or from DataFrames (tests,
@@ -28,16 +28,21 @@ def open_version(version: Path, threads: int | None = None) -> duckdb.DuckDBPyCo
     if threads:
         connection.execute(f"SET threads = {int(threads)}")
     for name in TABLE_NAMES:
-        path = (version / f"{name}.parquet").as_posix().replace("'", "''")
+        file = version / f"{name}.parquet"
+        if not file.exists():  # a version published before the table was part of the store
+            connection.register(f"{name}_frame", with_all_columns(pd.DataFrame(), CONTRACTS[name]))
+            connection.execute(f"CREATE VIEW {name} AS SELECT * FROM {name}_frame")
+            continue
+        path = file.as_posix().replace("'", "''")
         connection.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{path}')")
     return connection
 
 
 def open_frames(tables: Mapping[str, pd.DataFrame]) -> duckdb.DuckDBPyConnection:
-    """Views over in-memory tables (missing optional columns are added as NULL)."""
+    """Views over in-memory tables (missing tables and optional columns are empty or NULL)."""
     connection = _connect()
     for name in TABLE_NAMES:
-        frame = with_all_columns(tables[name], CONTRACTS[name])
+        frame = with_all_columns(tables.get(name, pd.DataFrame()), CONTRACTS[name])
         connection.register(f"{name}_frame", frame)
         connection.execute(f"CREATE VIEW {name} AS SELECT * FROM {name}_frame")
     return connection

@@ -31,6 +31,9 @@ from features.generator import Messiness, generate_world
 from features.ingest import IngestReport, TableReport, check_source, ingest
 from features.store import current_version
 from models.model_registry import promote
+from models.outreach.evaluate import Evaluation, evaluate_outreach, resolve_run
+from models.outreach.plan import plan_from_run
+from models.outreach.record import log_evaluation, write_evaluation
 from models.scoring.files import MANIFEST
 from models.scoring.monitoring import recent_runs
 from models.scoring.run import check_request
@@ -72,9 +75,13 @@ def generate(
         float | None,
         typer.Option(help="Share of bad rows of every kind (duplicates, bad dates, ...)."),
     ] = None,
+    outreach: Annotated[
+        Path | None,
+        typer.Option(help="Plan of contacts to replay (`advocacy plan-outreach` writes one)."),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Write a generated customer world (five input tables + ground truth)."""
+    """Write a generated customer world (six input tables + ground truth)."""
     messiness = Messiness(**dict.fromkeys(Messiness.model_fields, messy)) if messy else None
     settings = with_overrides(
         load_config(config).generate,
@@ -83,6 +90,7 @@ def generate(
         out=out,
         format=file_format,
         messiness=messiness,
+        outreach=outreach,
     )
     with _progress() as progress:
         bar = progress.add_task("Generating customers", total=settings.customers)
@@ -98,7 +106,7 @@ def generate(
 
 @app.command(name="ingest")
 def ingest_command(
-    source: Annotated[Path | None, typer.Option(help="Folder with the five input tables.")] = None,
+    source: Annotated[Path | None, typer.Option(help="Folder with the input tables.")] = None,
     store: StoreOption = None,
     as_of: Annotated[
         datetime | None, typer.Option(help="Rows dated after this are quarantined.")
@@ -410,6 +418,86 @@ def print_scoring_run(folder: Path, rows: int = 10) -> None:
         counts.add_row(name, f"{numbers['customers']:,}", f"{numbers['contactable']:,}")
     console.print(counts)
     console.print(f"Ranked list (Parquet, CSV, XLSX), segment files and report.html in {folder}")
+
+
+RunArgument = Annotated[
+    str, typer.Argument(help="Scoring run: its folder, its name in scoring.out, or latest.")
+]
+
+
+@app.command(name="plan-outreach")
+def plan_outreach(
+    run: RunArgument = "latest",
+    out: Annotated[Path, typer.Option(help="Plan file to write (.parquet or .csv).")] = Path(
+        "data/outreach-plan.parquet"
+    ),
+    config: ConfigOption = None,
+) -> None:
+    """Simulate sending a run's outreach: its measured segments' contacts, as a plan.
+
+    For generated worlds: `advocacy generate --outreach PLAN` replays the plan, with the
+    generator's true effect of being asked, and `advocacy evaluate-outreach` measures it.
+    """
+    settings = load_config(config)
+    folder = resolve_run(settings.scoring.out, run)
+    ranked = pd.read_parquet(folder / "ranked_list.parquet")
+    segments = list(json.loads((folder / MANIFEST).read_text())["control"]["segments"])
+    plan = plan_from_run(ranked, segments, settings.outreach.contact_cost)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".csv":
+        plan.to_csv(out, index=False)
+    else:
+        plan.to_parquet(out, index=False)
+    console.print(f"{len(plan):,} contacts of {', '.join(segments)} -> {out}")
+
+
+@app.command(name="evaluate-outreach")
+def evaluate_outreach_command(
+    run: RunArgument = "latest", store: StoreOption = None, config: ConfigOption = None
+) -> None:
+    """Measure what a run's outreach did, once its horizon has passed.
+
+    Per measured segment and program: advocacy of the asked against the control group,
+    incremental advocates with a 95 % interval, cost per incremental advocate and ROI.
+    Written to the run's evaluation/ folder (shown on the web page) and logged to MLflow.
+    """
+    settings = load_config(config)
+    folder = resolve_run(settings.scoring.out, run)
+    version = current_version(store or settings.ingest.store)
+    evaluation = evaluate_outreach(folder, version, settings.label, settings.outreach)
+    written = write_evaluation(folder, evaluation)
+    configure_tracking(settings.tracking)
+    run_id = log_evaluation(evaluation, written)
+    print_evaluation(evaluation)
+    console.print(f"Report: {written / 'outreach.html'}; MLflow run {run_id}")
+
+
+def print_evaluation(evaluation: Evaluation) -> None:
+    """Lift and ROI per segment and program."""
+    table = Table(
+        "segment",
+        "program",
+        "asked",
+        "control",
+        "advocated asked / control",
+        "incremental advocates (95 %)",
+        "cost",
+        "ROI",
+        title=f"What the outreach of run {evaluation.summary['run']} did",
+    )
+    for row in evaluation.results.itertuples():
+        table.add_row(
+            row.segment,
+            row.program,
+            f"{row.asked:,}",
+            f"{row.control:,}",
+            f"{row.asked_rate:.1%} / {row.control_rate:.1%}",
+            f"{row.incremental_advocates:+.1f} ({row.incremental_low:+.1f} to "
+            f"{row.incremental_high:+.1f})",
+            f"{row.cost:,.2f}",
+            "-" if pd.isna(row.roi) else f"{row.roi:+.0%}",
+        )
+    console.print(table)
 
 
 @app.command()

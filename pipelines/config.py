@@ -15,7 +15,14 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from features.build import FeatureSettings
 from features.errors import UserError
@@ -23,6 +30,7 @@ from features.generator import GeneratorSettings
 from features.ingest import IngestSettings
 from features.labels import LabelSettings
 from features.store import current_version
+from models.outreach.settings import OutreachSettings
 from models.scoring.ranked_list import ScoringSettings
 from models.tracking import TrackingSettings
 from models.training.dataset import TrainingSetSettings
@@ -82,8 +90,20 @@ class AppConfig(BaseModel):
     train: TrainSettings = TrainSettings()
     tracking: TrackingSettings = TrackingSettings()
     scoring: ScoringSettings
+    outreach: OutreachSettings = OutreachSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     prefect: PrefectSettings = PrefectSettings()
+
+    @model_validator(mode="after")
+    def _measured_segments_exist(self) -> AppConfig:
+        names = [rule.name for rule in self.scoring.segments.rules]
+        unknown = [s for s in self.outreach.measured_segments if s not in names]
+        if unknown:
+            raise ValueError(
+                f"outreach.measured_segments names no segment: {', '.join(unknown)} "
+                f"(segments: {', '.join(names)})"
+            )
+        return self
 
 
 def describe_errors(error: ValidationError) -> str:

@@ -45,6 +45,7 @@ from features.errors import UserError
 from features.generator import GeneratorSettings, WorldSummary, generate_world
 from features.ingest import IngestReport, IngestSettings, ingest
 from features.store import current_version
+from models.scoring.control import ControlSettings
 from models.scoring.files import LATEST, run_name
 from models.scoring.monitoring import flags_markdown
 from models.scoring.ranked_list import ScoringSettings
@@ -160,10 +161,15 @@ def score_partition_task(plan: ScoringPlan, index: int) -> Path:
 
 @task(name="rank and write outputs", cache_policy=NO_CACHE)
 def finish_scoring_task(
-    plan: ScoringPlan, parts: list[Path], settings: ScoringSettings, folder: Path, seconds: float
+    plan: ScoringPlan,
+    parts: list[Path],
+    settings: ScoringSettings,
+    folder: Path,
+    seconds: float,
+    control: ControlSettings,
 ) -> dict[str, Any]:
-    """Rank, segment, and write the list, segment files, manifest and report."""
-    return finish_scoring(plan, parts, settings, folder, seconds)
+    """Rank, segment, hold out control groups, and write the list, files, manifest, report."""
+    return finish_scoring(plan, parts, settings, folder, seconds, control)
 
 
 @flow(name="score")
@@ -192,7 +198,9 @@ def score_flow(config: AppConfig, as_of: datetime | None = None, model: str | No
         futures = [score_partition_task.submit(plan, i) for i in range(len(plan.partitions))]
         parts = [future.result() for future in futures]
         seconds = time.perf_counter() - started
-        manifest = finish_scoring_task(plan, parts, config.scoring, folder, seconds)
+        manifest = finish_scoring_task(
+            plan, parts, config.scoring, folder, seconds, config.outreach
+        )
         name = run_name(cutoff, plan.model_version)
         final = publish_folder(folder, name, folder.parent / LATEST)
     except BaseException:

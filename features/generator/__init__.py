@@ -1,4 +1,4 @@
-"""A generated customer world with known answers: five input tables plus ground truth."""
+"""A generated customer world with known answers: six input tables plus ground truth."""
 
 from features.generator.settings import GeneratorSettings, Messiness
 from features.generator.world import WorldSummary, generate_world

@@ -1,4 +1,4 @@
-"""What a generated world looks like: its size, seed, span, file format and messiness."""
+"""What a generated world looks like: size, seed, span, file format, messiness, outreach."""
 
 from __future__ import annotations
 
@@ -54,3 +54,8 @@ class GeneratorSettings(BaseModel):
     """Distinct product categories: the 8 departments, split evenly into sub-categories
     ("fashion-001", ...) when more; real catalogues have hundreds."""
     messiness: Messiness = Messiness()
+    outreach: Path | None = None
+    """A plan of contacts to replay (.parquet or .csv: customer_id, sent_at, program,
+    channel; optional cost, campaign), e.g. from `advocacy plan-outreach`. Each ask changes
+    the customer's advocacy by a known effect (`features.generator.outreach`); the world
+    gets an outreach table and truth/outreach_effect.parquet. None: nobody is asked."""

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from features.contracts import ADVOCACY_TYPES, SURVEY_TYPES
+from features.generator.outreach import Asks
 from features.generator.timeline import DAY, WEEK, Timeline
 from features.generator.traits import (
     ENGAGEMENT,
@@ -143,6 +144,7 @@ class ChunkHistory:
     surveys: dict[str, np.ndarray]  # customer, time, type, score, tone
     advocacy: dict[str, np.ndarray]  # customer, time, type, referred, rating
     label_hazard: np.ndarray  # (weeks, customers): summed weekly hazard of the label types
+    ask_effect: np.ndarray  # (campaigns, customers): log-multiplier of an ask, see `outreach`
 
 
 def draw_signups(rng: np.random.Generator, n: int, timeline: Timeline) -> np.ndarray:
@@ -198,8 +200,11 @@ def _pick(rng: np.random.Generator, shares: np.ndarray, size: int) -> np.ndarray
 class _Chunk:
     """The mutable state of a chunk while its weeks are simulated."""
 
-    def __init__(self, n: int, timeline: Timeline, rng: np.random.Generator) -> None:
+    def __init__(
+        self, n: int, timeline: Timeline, rng: np.random.Generator, asks: Asks | None
+    ) -> None:
         self.n = n
+        self.asks = asks
         self.timeline = timeline
         self.rng = rng
         self.latent = draw_latent(rng, n)
@@ -240,7 +245,8 @@ class _Chunk:
         for week, start in enumerate(self.timeline.week_starts):
             active = self.alive & (self.signup < start)
             satisfaction = self.baseline + self.shock
-            self._advocate(week, int(start), active, satisfaction)
+            asked = self.asks.multiplier(week, satisfaction, self.log_reach) if self.asks else None
+            self._advocate(week, int(start), active, satisfaction, asked)
             effects = np.zeros(self.n)
             ordered = self._order(week, active, satisfaction, season[week], effects)
             good = self._open_tickets(int(start), active, satisfaction, ordered, effects)
@@ -256,12 +262,21 @@ class _Chunk:
             surveys=self.surveys.finish(),
             advocacy=self.advocacy.finish(),
             label_hazard=self.label_hazard,
+            ask_effect=self.asks.effect if self.asks else np.zeros((0, self.n)),
         )
 
     def _advocate(
-        self, week: int, start: int, active: np.ndarray, satisfaction: np.ndarray
+        self,
+        week: int,
+        start: int,
+        active: np.ndarray,
+        satisfaction: np.ndarray,
+        asked: np.ndarray | None,
     ) -> None:
-        """Draw this week's advocacy from hazards set by the state before the week."""
+        """Draw this week's advocacy from hazards set by the state before the week.
+
+        `asked` multiplies the hazards of customers an outreach ask is changing this week.
+        """
         # Only customers taking part this week have a hazard; the rest stay at zero.
         part = np.flatnonzero(active)
         level = satisfaction[part]
@@ -278,6 +293,8 @@ class _Chunk:
             ]
         )
         hazard = ADVOCACY_BASE[:, None] * np.exp(ADVOCACY_COEFFICIENTS @ drivers)
+        if asked is not None:
+            hazard *= asked[part]
         self.label_hazard[week, part] = hazard[LABEL_MASK].sum(axis=0)
         total = hazard.sum(axis=0)
         among = _expand(self.rng.poisson(total))
@@ -452,6 +469,8 @@ class _Chunk:
         self.churned_at[churns] = start + WEEK
 
 
-def simulate_chunk(n: int, timeline: Timeline, rng: np.random.Generator) -> ChunkHistory:
-    """Simulate `n` customers (fresh and referred) over the timeline's weeks."""
-    return _Chunk(n, timeline, rng).run()
+def simulate_chunk(
+    n: int, timeline: Timeline, rng: np.random.Generator, asks: Asks | None = None
+) -> ChunkHistory:
+    """Simulate `n` customers (fresh and referred) over the timeline's weeks, asked by `asks`."""
+    return _Chunk(n, timeline, rng, asks).run()

@@ -1,4 +1,4 @@
-"""Turn a simulated chunk into the five input tables (Arrow, typed as the contracts say).
+"""Turn a simulated chunk into the six input tables (Arrow, typed as the contracts say).
 
 Fields that never feed back into the simulation (order amounts, categories, channels,
 discounts, ticket channels, comment texts) are drawn here, all at once per chunk.
@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -67,6 +68,7 @@ ID_PREFIXES = {
     "support_tickets": "T",
     "survey_responses": "R",
     "advocacy_events": "E",
+    "outreach": "A",
 }
 
 
@@ -271,14 +273,35 @@ def build_advocacy(history: ChunkHistory, ids: IdSpace, rng: np.random.Generator
     )
 
 
+def build_outreach(contacts: pd.DataFrame, ids: IdSpace) -> pa.Table:
+    """One row per replayed contact of the chunk (see `features.generator.outreach`)."""
+    return _table(
+        "outreach",
+        {
+            "outreach_id": ids.rows("outreach", len(contacts)),
+            "customer_id": ids.customers(contacts["number"].to_numpy() - ids.first_customer),
+            "sent_at": timestamps(contacts["sent_at"].to_numpy()),
+            "program": pa.array(contacts["program"], pa.string()),
+            "channel": pa.array(contacts["channel"], pa.string()),
+            "cost": pa.array(contacts["cost"], pa.float64(), from_pandas=True),
+            "campaign": pa.array(contacts["campaign"], pa.string(), from_pandas=True),
+        },
+    )
+
+
 def build_tables(
-    history: ChunkHistory, timeline: Timeline, ids: IdSpace, rng: np.random.Generator
+    history: ChunkHistory,
+    timeline: Timeline,
+    ids: IdSpace,
+    rng: np.random.Generator,
+    contacts: pd.DataFrame,
 ) -> dict[str, pa.Table]:
-    """Build the five input tables of one chunk, keyed by table name."""
+    """Build the six input tables of one chunk, keyed by table name."""
     return {
         "customers": build_customers(history, ids, rng),
         "purchases": build_purchases(history, timeline, ids, rng),
         "support_tickets": build_tickets(history, ids, rng),
         "survey_responses": build_surveys(history, ids, rng),
         "advocacy_events": build_advocacy(history, ids, rng),
+        "outreach": build_outreach(contacts, ids),
     }

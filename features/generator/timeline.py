@@ -37,10 +37,14 @@ class Timeline:
         months = middles.astype("datetime64[M]").astype(np.int64) % 12
         return MONTH_SEASONALITY[months]
 
-    def window_overlap(self) -> np.ndarray:
-        """Share of each week inside each truth window [cutoff, cutoff + horizon), per cutoff."""
+    def window_overlap(self, begins: tuple[int, ...] | np.ndarray | None = None) -> np.ndarray:
+        """Share of each week inside each truth window [begin, begin + horizon), per begin.
+
+        The windows begin at the cutoffs unless `begins` are given.
+        """
         starts = self.week_starts.astype(np.float64)
-        cutoffs = np.asarray(self.cutoffs, dtype=np.float64)[:, None]
+        chosen = self.cutoffs if begins is None else begins
+        cutoffs = np.asarray(chosen, dtype=np.float64)[:, None]
         low = np.maximum(starts[None, :], cutoffs)
         high = np.minimum(starts[None, :] + WEEK, cutoffs + self.horizon)
         return np.clip(high - low, 0.0, None) / WEEK

@@ -15,12 +15,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from features.contracts import TABLE_NAMES
 from features.generator.messiness import corrupt_tables, timestamps_as_text
+from features.generator.outreach import ASK_WEEKS, Asks, OutreachPlan, read_plan
 from features.generator.settings import GeneratorSettings
 from features.generator.simulation import LABEL_TYPES, simulate_chunk
 from features.generator.tables import (
@@ -32,8 +34,10 @@ from features.generator.tables import (
 )
 from features.generator.timeline import Timeline, build_timeline, iso_day
 from features.generator.truth import (
+    OUTREACH_EFFECT_SCHEMA,
     PROPENSITY_SCHEMA,
     TRAITS_SCHEMA,
+    build_outreach_effect,
     build_propensity,
     build_traits,
 )
@@ -41,6 +45,9 @@ from features.generator.truth import (
 CHUNK_SIZE = 50_000
 PARQUET_COMPRESSION = "zstd"
 TRUTH_FOLDER = "truth"
+_NO_CONTACTS = pd.DataFrame(
+    {"number": [], "sent_at": [], "program": [], "channel": [], "cost": [], "campaign": []}
+).astype({"number": "int64", "sent_at": "int64", "cost": "float64"})
 
 
 @dataclass(frozen=True)
@@ -85,7 +92,7 @@ def _customer_width(settings: GeneratorSettings) -> int:
     return max(CUSTOMER_WIDTH, len(str(settings.customers)))
 
 
-def _open_sinks(settings: GeneratorSettings, out: Path) -> dict[str, _Sink]:
+def _open_sinks(settings: GeneratorSettings, out: Path, plan: bool) -> dict[str, _Sink]:
     as_text = settings.format == "csv" or settings.messiness.enabled
     sinks = {
         name: _Sink(
@@ -96,6 +103,10 @@ def _open_sinks(settings: GeneratorSettings, out: Path) -> dict[str, _Sink]:
     truth = out / TRUTH_FOLDER
     sinks["propensity"] = _Sink(truth / "propensity.parquet", PROPENSITY_SCHEMA, "parquet")
     sinks["traits"] = _Sink(truth / "traits.parquet", TRAITS_SCHEMA, "parquet")
+    if plan:
+        sinks["outreach_effect"] = _Sink(
+            truth / "outreach_effect.parquet", OUTREACH_EFFECT_SCHEMA, "parquet"
+        )
     return sinks
 
 
@@ -105,6 +116,7 @@ def _generate_chunk(
     seed: np.random.SeedSequence,
     ids: IdSpace,
     size: int,
+    plan: OutreachPlan | None,
 ) -> tuple[dict[str, pa.Table], dict[str, int]]:
     """All tables of one chunk, ready to write, and how many ids each input table used.
 
@@ -112,8 +124,10 @@ def _generate_chunk(
     """
     # Spawning a fourth stream leaves the first three, and so the default world, as they were.
     simulation_seed, tables_seed, messiness_seed, categories_seed = seed.spawn(4)
-    history = simulate_chunk(size, timeline, np.random.default_rng(simulation_seed))
-    tables = build_tables(history, timeline, ids, np.random.default_rng(tables_seed))
+    asks = Asks(plan, timeline, ids.first_customer, size) if plan else None
+    history = simulate_chunk(size, timeline, np.random.default_rng(simulation_seed), asks)
+    contacts = plan.for_chunk(ids.first_customer, size) if plan else _NO_CONTACTS
+    tables = build_tables(history, timeline, ids, np.random.default_rng(tables_seed), contacts)
     tables["purchases"] = split_categories(
         tables["purchases"], settings.categories, np.random.default_rng(categories_seed)
     )
@@ -130,11 +144,17 @@ def _generate_chunk(
         tables = {name: timestamps_as_text(name, table) for name, table in tables.items()}
     tables["propensity"] = build_propensity(history, timeline, ids)
     tables["traits"] = build_traits(history, ids)
+    if asks is not None:
+        tables["outreach_effect"] = build_outreach_effect(
+            history, timeline, ids, asks.sent_at, asks.asked
+        )
     return tables, used
 
 
-def _describe(settings: GeneratorSettings, timeline: Timeline, rows: dict[str, int]) -> str:
-    description = {
+def _describe(
+    settings: GeneratorSettings, timeline: Timeline, rows: dict[str, int], plan: OutreachPlan | None
+) -> str:
+    description: dict[str, object] = {
         # Where the world is written is not part of what it is: the same bytes in any folder.
         "settings": settings.model_dump(mode="json", exclude={"out"}),
         "span": {"start": iso_day(timeline.start), "end": iso_day(timeline.end)},
@@ -146,6 +166,12 @@ def _describe(settings: GeneratorSettings, timeline: Timeline, rows: dict[str, i
         "rows": rows,
         "chunk_size": CHUNK_SIZE,
     }
+    if plan is not None:
+        description["outreach"] = {
+            "campaigns": [iso_day(int(sent)) for sent in plan.sent_at],
+            "contacts": len(plan.contacts),
+            "ask_weeks": ASK_WEEKS,
+        }
     return json.dumps(description, indent=2, sort_keys=True) + "\n"
 
 
@@ -154,7 +180,7 @@ def generate_world(
     out: Path,
     progress: Callable[[int], None] | None = None,
 ) -> WorldSummary:
-    """Write the five input tables, the ground truth and world.json into `out`.
+    """Write the six input tables, the ground truth and world.json into `out`.
 
     `progress`, if given, is called after each chunk with the number of customers that
     chunk finished (an increment, not a running total).
@@ -165,13 +191,14 @@ def generate_world(
     (out / TRUTH_FOLDER).mkdir(parents=True, exist_ok=True)
     n_chunks = math.ceil(settings.customers / CHUNK_SIZE)
     seeds = np.random.SeedSequence(settings.seed).spawn(n_chunks)
-    sinks = _open_sinks(settings, out)
+    plan = read_plan(settings.outreach, settings.customers, timeline) if settings.outreach else None
+    sinks = _open_sinks(settings, out, plan is not None)
     next_row = dict.fromkeys(TABLE_NAMES, 1)
     try:
         for index, seed in enumerate(seeds):
             size = min(CHUNK_SIZE, settings.customers - index * CHUNK_SIZE)
             ids = IdSpace(index * CHUNK_SIZE + 1, _customer_width(settings), dict(next_row))
-            tables, used = _generate_chunk(settings, timeline, seed, ids, size)
+            tables, used = _generate_chunk(settings, timeline, seed, ids, size, plan)
             for name, table in tables.items():
                 sinks[name].write(table)
             for name in TABLE_NAMES:
@@ -182,7 +209,7 @@ def generate_world(
         for sink in sinks.values():
             sink.close()
     rows = {name: sinks[name].rows for name in TABLE_NAMES}
-    (out / "world.json").write_text(_describe(settings, timeline, rows), encoding="utf-8")
+    (out / "world.json").write_text(_describe(settings, timeline, rows, plan), encoding="utf-8")
     return WorldSummary(
         out=out,
         rows=rows,

@@ -109,6 +109,12 @@ def list_columns(horizon_days: int) -> dict[str, Column]:
             "TRUE when the customer agreed to marketing contact (opt-in); only these "
             "may be contacted.",
         ),
+        "control": Column(
+            "Control group",
+            "TRUE when the customer is held out of this run's outreach at random, to measure "
+            "what the outreach does: do not contact them. Segment files and downloads leave "
+            "them out.",
+        ),
         "model_name": Column("Model", "Name of the model that scored the list."),
         "model_version": Column("Model version", "Version of the model that scored the list."),
         "as_of": Column(

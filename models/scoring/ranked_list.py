@@ -43,6 +43,7 @@ LIST_COLUMNS = (
     "suggested_program",
     *REASON_COLUMNS,
     "contactable",
+    "control",
     "model_name",
     "model_version",
     "as_of",
@@ -161,6 +162,7 @@ def rank_customers(
     ranked["contactable"] = (
         ranked["customer_id"].map(contactable).astype("boolean").fillna(False).astype(bool)
     )
+    ranked["control"] = False  # drawn once the whole list is ranked (`models.scoring.control`)
     ranked["model_name"] = MODEL_NAME
     ranked["model_version"] = model_version
     ranked["as_of"] = as_of

@@ -27,6 +27,7 @@ from features.views import open_version
 from models.bundle import AdvocacyModel
 from models.explain import explained_sample, probability_impact
 from models.model_registry import MODEL_NAME, load_model
+from models.scoring.control import ControlSettings, control_split, hold_out_controls
 from models.scoring.files import slug, write_csv, write_manifest, write_xlsx
 from models.scoring.monitoring import (
     CHANGES,
@@ -127,9 +128,10 @@ def score_slice(plan: ScoringPlan, index: int) -> Path:
 
 
 def write_outreach(rows: pd.DataFrame, path: Path, contactable_only: bool) -> None:
-    """An outreach file: only the customers who may be contacted, when so configured."""
+    """An outreach file: never the control group; only those who may be contacted, if so set."""
     path.parent.mkdir(exist_ok=True)
-    write_csv(rows[rows["contactable"]] if contactable_only else rows, path)
+    asked = rows[~rows["control"]]
+    write_csv(asked[asked["contactable"]] if contactable_only else asked, path)
 
 
 def head_count(rows: pd.DataFrame) -> dict[str, int]:
@@ -175,12 +177,13 @@ def finish_scoring(
     settings: ScoringSettings,
     folder: Path,
     scoring_seconds: float,
+    control: ControlSettings,
 ) -> dict[str, Any]:
     """Rank, segment and write every output file of the run into `folder`; returns the manifest.
 
     The run is compared with the previous run of the same model version in the same
     parent folder (`models.scoring.monitoring`); the feature profiles the next run needs
-    are kept before the feature table is deleted.
+    are kept before the feature table is deleted. `control` holds out the control group.
     """
     started = time.perf_counter()
     scored = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
@@ -196,6 +199,7 @@ def finish_scoring(
         plan.as_of,
         settings.currency,
     )
+    ranked["control"] = hold_out_controls(ranked, control)
     validate_table(ranked, ranked_list_schema(settings.segments))
     ranked.to_parquet(folder / "ranked_list.parquet", index=False)
     write_csv(ranked, folder / "ranked_list.csv")
@@ -222,6 +226,7 @@ def finish_scoring(
         "input_fingerprint": plan.store_version.name,
         "partitions": len(plan.partitions),
         "outreach_contactable_only": settings.outreach_contactable_only,
+        "control": control_split(ranked, control),
         "seconds": {
             "features": round(plan.seconds, 2),
             "scoring_and_reasons": round(scoring_seconds, 2),

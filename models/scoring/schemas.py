@@ -68,6 +68,7 @@ def ranked_list_schema(segments: SegmentSettings) -> pa.DataFrameSchema:
         "suggested_program": pa.Column("str", pa.Check.isin(programs)),
         **_reason_columns(),
         "contactable": pa.Column("bool"),
+        "control": pa.Column("bool"),
         "model_name": pa.Column("str"),
         "model_version": pa.Column("str"),
         "as_of": utc_timestamp_column(),

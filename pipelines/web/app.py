@@ -24,6 +24,8 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, se
 from starlette.background import BackgroundTask
 
 from features.errors import UserError
+from models.outreach.evaluate import EVALUATION
+from models.outreach.record import REPORT
 from models.scoring.files import DEFAULT_HORIZON_DAYS, list_columns, write_csv, write_xlsx
 from models.scoring.schemas import REASON_COLUMNS
 from models.scoring.segments import SegmentSettings
@@ -212,6 +214,7 @@ def list_page(request: Request, viewer: LoggedIn) -> Response:
     counts = lists.counts(form.filter)
     total = sum(count.customers for count in counts)
     contactable = sum(count.contactable for count in counts)
+    control = sum(count.control for count in counts)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     number = page_number(request.query_params.get("page"), pages)
     rows = lists.page(form.filter, number).to_dict("records")
@@ -234,7 +237,8 @@ def list_page(request: Request, viewer: LoggedIn) -> Response:
         counts=counts,
         total=total,
         contactable=contactable,
-        download_rows=total if form.filter.include_not_contactable else contactable,
+        control=control,
+        download_rows=(total if form.filter.include_not_contactable else contactable) - control,
         rows=rows,
         columns={column: headers_of(column) for column in PAGE_COLUMNS},
         number=number,
@@ -243,6 +247,9 @@ def list_page(request: Request, viewer: LoggedIn) -> Response:
         next_page=link("/", **{**query, "page": number + 1}) if number < pages else None,
         customer_link=lambda customer_id: link("/customer", run=run.name, id=customer_id),
         report_link=link("/report", run=run.name),
+        evaluation_link=link("/evaluation", run=run.name)
+        if (run.folder / EVALUATION / REPORT).is_file()
+        else None,
         clear_link=link("/", run=run.name),
     )
 
@@ -318,6 +325,23 @@ def report(request: Request, viewer: LoggedIn) -> Response:
     path = run.folder / "report.html"
     if not path.is_file() or path.is_symlink():
         return message(request, viewer, 404, "No report", f"Run {run.name} has no report.")
+    return FileResponse(path, media_type="text/html; charset=utf-8")
+
+
+@router.get("/evaluation")
+def evaluation(request: Request, viewer: LoggedIn) -> Response:
+    """What the run's outreach did (`advocacy evaluate-outreach`), once it was evaluated."""
+    run = find_run(web(request).settings.scores, request.query_params.get("run"))
+    path = run.folder / EVALUATION / REPORT
+    if not path.is_file() or path.is_symlink():
+        return message(
+            request,
+            viewer,
+            404,
+            "Not evaluated yet",
+            f"Run {run.name}'s outreach has not been evaluated: run `advocacy "
+            "evaluate-outreach` once its horizon has passed.",
+        )
     return FileResponse(path, media_type="text/html; charset=utf-8")
 
 

@@ -67,6 +67,8 @@ class ListFilter:
             if value is not None:
                 conditions.append(condition)
                 parameters.append(value)
+        if for_download:
+            conditions.append("NOT control")  # held out to measure the outreach
         if for_download and not self.include_not_contactable:
             conditions.append("contactable")
         return " AND ".join(conditions), parameters
@@ -143,6 +145,7 @@ class SegmentCount:
     segment: str
     customers: int
     contactable: int
+    control: int
 
 
 class RunList:
@@ -157,6 +160,8 @@ class RunList:
         self._db = duckdb.connect()
         self._db.execute("SET TimeZone = 'UTC'")
         self._db.execute("CREATE TABLE loaded AS SELECT * FROM read_parquet(?)", [str(ranked_list)])
+        # Runs scored before control groups existed held nobody out.
+        self._db.execute("ALTER TABLE loaded ADD COLUMN IF NOT EXISTS control BOOL DEFAULT false")
         reasons = self._db.execute(
             f"SELECT DISTINCT reason FROM (SELECT unnest([{', '.join(REASON_COLUMNS)}]) AS reason "
             "FROM loaded) WHERE reason IS NOT NULL AND reason <> ''"
@@ -211,12 +216,16 @@ class RunList:
         where, parameters = chosen.where()
         found = self._query(
             "SELECT segment::VARCHAR AS segment, count(*) AS customers, "
-            f"count_if(contactable) AS contactable FROM ranked WHERE {where} GROUP BY segment",
+            f"count_if(contactable) AS contactable, count_if(control) AS control "
+            f"FROM ranked WHERE {where} GROUP BY segment",
             parameters,
         ).set_index("segment")
         return [
             SegmentCount(
-                name, int(found.loc[name, "customers"]), int(found.loc[name, "contactable"])
+                name,
+                int(found.loc[name, "customers"]),
+                int(found.loc[name, "contactable"]),
+                int(found.loc[name, "control"]),
             )
             for name in self.choices.segments
             if name in found.index

@@ -77,6 +77,13 @@ def test_a_bad_value_names_the_file(tmp_path: Path) -> None:
         load_config(path)
 
 
+def test_control_groups_of_an_unknown_segment_are_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path / "my.yaml", "outreach: {measured_segments: [Champions]}\n")
+    with pytest.raises(UserError, match=r"measured_segments names no segment: Champions \("):
+        load_config(path)
+    assert load_config().outreach.control_share == 0.1
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [("- scoring\n", "expected sections"), ("scoring: [\n", "not valid YAML")],

@@ -54,6 +54,14 @@ def test_demo_pipeline_dask_scoring_and_a_failed_run(
     for name in ("ranked_list.csv", "ranked_list.xlsx", "report.html", "segments/champion.csv"):
         assert (folder / name).stat().st_size > 0, name
     assert not (folder / "work").exists()
+    champions = pd.read_csv(folder / "segments" / "champion.csv")
+    held = local[local["control"]]
+    assert (
+        manifest["control"]["segments"]["Champion"]["control"]
+        == (held["segment"] == "Champion").sum()
+        > 0
+    )
+    assert not champions["customer_id"].isin(held["customer_id"]).any()
 
     # The same flow on a local Dask cluster gives the same list.
     as_of = as_utc(config.generate.end)

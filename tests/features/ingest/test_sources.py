@@ -87,7 +87,31 @@ def test_optional_tables_may_be_missing_or_header_only(tmp_path: Path) -> None:
     assert "support_tickets" not in present
     assert present["survey_responses"] == list(header.columns)
     assert present["advocacy_events"] == list(clean_tables()["advocacy_events"].columns)
-    assert [t.rows_read for t in report.tables] == [3, 3, 0, 0, 0]
+    assert "outreach" not in present
+    assert [t.rows_read for t in report.tables] == [3, 3, 0, 0, 0, 0]
+
+
+def test_outreach_rows_that_break_its_contract_are_quarantined(tmp_path: Path) -> None:
+    outreach = pd.DataFrame(
+        {
+            "outreach_id": ["A1", "A2", "A3", "A4"],
+            "customer_id": ["C1", "C2", "C9", "C3"],
+            "sent_at": ["2024-06-01T09:00:00Z"] * 4,
+            "program": ["ambassador", "review invitation", "ambassador", ""],
+            "channel": ["email"] * 4,
+            "cost": ["0.5", "-1", "0.5", "0.5"],
+        }
+    )
+    source = write_world({**clean_tables(), "outreach": outreach}, tmp_path / "src")
+    report = by_table(run_ingest(source, tmp_path / "store"))["outreach"]
+    version = current_version(tmp_path / "store")
+    assert read_table(version, "outreach")["outreach_id"].tolist() == ["A1"]
+    assert report.quarantined_by_rule == {
+        "negative_cost": 1,
+        "unknown_customer": 1,
+        "missing_value": 1,
+    }
+    assert present_sources(version)["outreach"] == [*outreach.columns]
 
 
 def test_customers_and_purchases_stay_required(tmp_path: Path) -> None:

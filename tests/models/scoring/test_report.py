@@ -94,6 +94,7 @@ def ranked() -> pd.DataFrame:
             "reason_2": "Lowers: urgent ticket still open",
             "reason_3": "",
             "contactable": rank % 3 != 0,
+            "control": rank % 7 == 0,
             "model_name": "advocacy-propensity",
             "model_version": "7",
             "as_of": pd.Timestamp("2026-11-01", tz="UTC"),

@@ -248,3 +248,16 @@ def test_the_report_and_the_headers(scores: Path) -> None:
 def test_without_runs_the_page_says_what_to_do(tmp_path: Path) -> None:
     answer = client(tmp_path).get("/")
     assert answer.status_code == 404 and "There is no scoring run yet" in answer.text
+
+
+def test_an_evaluated_run_links_to_what_its_outreach_did(scores: Path) -> None:
+    browser = client(scores)
+    assert "What its outreach did" not in browser.get("/").text
+    missing = browser.get("/evaluation")
+    assert missing.status_code == 404 and "has not been evaluated" in missing.text
+    (scores / OLDER_RUN / "evaluation").mkdir()
+    (scores / OLDER_RUN / "evaluation" / "outreach.html").write_text("<h1>What outreach did</h1>")
+    listed = browser.get("/", params={"run": OLDER_RUN}).text
+    assert f'href="/evaluation?run={OLDER_RUN}"' in listed
+    shown = browser.get("/evaluation", params={"run": OLDER_RUN})
+    assert shown.status_code == 200 and shown.text == "<h1>What outreach did</h1>"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
 from models.explain import reason_topics
+from models.scoring.control import ControlSettings, hold_out_controls
 from models.scoring.schemas import REASON_COLUMNS
 from pipelines.web.listing import PAGE_SIZE, Choices, ListFilter, RunList, read_filter
 from tests.pipelines.web.conftest import LATEST_RUN, SEGMENTS, Runs
@@ -37,6 +40,8 @@ def expected(ranked: pd.DataFrame, chosen: ListFilter, for_download: bool = Fals
         topics = pd.DataFrame(labels, index=ranked.index)
         keep &= (topics == chosen.topic).any(axis=1)
     keep &= ranked["customer_id"].str.lower().str.contains(chosen.search.lower(), regex=False)
+    if for_download:
+        keep &= ~ranked["control"]
     if for_download and not chosen.include_not_contactable:
         keep &= ranked["contactable"]
     return ranked[keep].reset_index(drop=True)
@@ -143,3 +148,25 @@ def test_a_bad_value_is_reported_and_left_out(query: dict[str, str], message: st
 def test_the_filter_described_for_the_audit_log() -> None:
     chosen = ListFilter(segment="Champion", min_probability=0.2)
     assert chosen.described() == {"segment": "Champion", "min_probability": 0.2}
+
+
+def test_control_groups_are_counted_and_never_downloaded(runs: Runs, tmp_path: Path) -> None:
+    ranked = runs.latest.assign(
+        control=hold_out_controls(runs.latest, ControlSettings(control_share=0.3))
+    )
+    assert ranked["control"].sum() > 3
+    ranked.to_parquet(tmp_path / "with_control.parquet")
+    lists = RunList(tmp_path / "with_control.parquet", [r.name for r in SEGMENTS.rules])
+    counts = {c.segment: c.control for c in lists.counts(ListFilter())}
+    assert counts == ranked.groupby("segment")["control"].sum().to_dict()
+    for chosen in (ListFilter(), ListFilter(segment="Champion", include_not_contactable=True)):
+        downloaded = lists.download(chosen)
+        pd.testing.assert_frame_equal(downloaded, expected(ranked, chosen, for_download=True))
+        assert not downloaded["control"].any()
+
+
+def test_a_run_scored_before_control_groups_holds_nobody_out(runs: Runs, tmp_path: Path) -> None:
+    runs.latest.drop(columns="control").to_parquet(tmp_path / "old.parquet")
+    lists = RunList(tmp_path / "old.parquet", [r.name for r in SEGMENTS.rules])
+    assert sum(c.control for c in lists.counts(ListFilter())) == 0
+    assert len(lists.download(ListFilter(include_not_contactable=True))) == len(runs.latest)

@@ -1,0 +1,1 @@
+"""What outreach does: measured lift, incremental advocates and ROI against control groups."""
