@@ -68,7 +68,7 @@ class ScoringSettings(BaseModel):
     """Per-segment outreach files list only customers who may be contacted."""
     currency: str | None = Field("EUR", pattern=r"^[A-Z]{3}$")
     """ISO code of the purchase amounts, shown with amounts in reasons (null: none)."""
-    keep_runs: int = Field(10, ge=1)
+    keep_runs: int = Field(16, ge=1)
     """Scoring runs kept in `out`, the one `latest` points at included; older ones are removed."""
     segments: SegmentSettings
     monitoring: MonitoringSettings = MonitoringSettings()
