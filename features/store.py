@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from features.atomic import (
     discard_folder,
@@ -114,3 +115,8 @@ def current_version(root: Path) -> Path:
 def read_table(version: Path, table: str, columns: list[str] | None = None) -> pd.DataFrame:
     """Read one curated table of a store version (a folder `current_version` returned)."""
     return pd.read_parquet(version / f"{table}.parquet", columns=columns)
+
+
+def table_rows(version: Path, table: str) -> int:
+    """How many rows one curated table of a store version holds (read from its metadata)."""
+    return int(pq.ParquetFile(version / f"{table}.parquet").metadata.num_rows)
