@@ -17,9 +17,11 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from features.atomic import write_parquet_atomically
-from features.definitions import FEATURES, HELPERS, Family
+from features.availability import available_features
+from features.definitions import FEATURE_NAMES, FEATURES, HELPERS, Family
 from features.schemas import FEATURE_DTYPES, feature_table_schema, validate_table
 from features.sentiment import register_lexicon, sentiment_sql
+from features.store import present_sources
 from features.views import open_version
 
 # Events of each family, with the time at which each became known.
@@ -166,25 +168,34 @@ def build_features(
     connection: duckdb.DuckDBPyConnection,
     cutoffs: Sequence[pd.Timestamp | str],
     settings: FeatureSettings | None = None,
+    names: Sequence[str] = FEATURE_NAMES,
 ) -> pd.DataFrame:
-    """The feature table for the given cutoffs: customer_id, cutoff, then every feature.
+    """The feature table for the given cutoffs: customer_id, cutoff, then the named features.
 
     Counts are 0 and "days since" / mean features missing for customers without history
-    in a family (see the registry's `missing`).
+    in a family (see the registry's `missing`). `names` are the features the source
+    supports (`store_features`), in registry order: the others are left out, not zero.
     """
     settings = settings or FeatureSettings()
     connection.register("cutoffs", as_cutoffs(cutoffs))
     register_events(connection)
     table = connection.execute(feature_sql(settings.activity_days)).df()
     table["cutoff"] = table["cutoff"].dt.tz_convert("UTC")
-    return table.astype({f.name: FEATURE_DTYPES[f.dtype] for f in FEATURES})
+    dtypes = {f.name: FEATURE_DTYPES[f.dtype] for f in FEATURES}
+    return table[["customer_id", "cutoff", *names]].astype({name: dtypes[name] for name in names})
+
+
+def store_features(store_version: Path) -> tuple[str, ...]:
+    """The features a store version's source supports (see `features.availability`)."""
+    return available_features(present_sources(store_version))
 
 
 def write_features(
     store_version: Path, as_of: pd.Timestamp, out: Path, settings: FeatureSettings | None = None
 ) -> pd.DataFrame:
     """Build the feature table for one cutoff from a store version and write it to `out`."""
-    table = build_features(open_version(store_version), [as_of], settings)
-    validate_table(table, feature_table_schema())
+    names = store_features(store_version)
+    table = build_features(open_version(store_version), [as_of], settings, names)
+    validate_table(table, feature_table_schema(names))
     write_parquet_atomically(table, out)
     return table

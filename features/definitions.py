@@ -83,6 +83,10 @@ class Feature:
     dated_by: str | None = None
     """A "days since" feature that dates this fact: its value fills the phrase's
     `{dated:when}` or `{dated:since}` ("gave NPS 3 on 12 Aug 2026")."""
+    needs: tuple[str, ...] = ()
+    """Optional source columns it reads besides its family's table, as `table.column`
+    (`a|b`: either will do). Without them it is left out, never zero: a ticket without
+    `resolved_at` is not "open" (see `features.availability`)."""
 
     def __post_init__(self) -> None:
         if not self.topic:
@@ -106,9 +110,10 @@ def _f(
     topic: str,
     good_when: str | None = None,
     dated_by: str | None = None,
+    needs: tuple[str, ...] = (),
 ) -> Feature:
     return Feature(
-        name, family, dtype, description, phrase, sql, missing, topic, good_when, dated_by
+        name, family, dtype, description, phrase, sql, missing, topic, good_when, dated_by, needs
     )
 
 
@@ -147,6 +152,7 @@ _RETURN_KNOWN = f"age_days > 30 AND age_days <= 365 AND {_NOT_CANCELLED}"
 # Ticket outcomes (resolution, csat, reopens) are known only once resolved before the cutoff.
 _RESOLVED = "resolved_at IS NOT NULL AND resolved_at < cutoff"
 _OPEN = "(resolved_at IS NULL OR resolved_at >= cutoff)"
+_RESOLVED_AT = "support_tickets.resolved_at"
 _HOURS_OPEN = (
     "date_diff('second', opened_at, coalesce(least(resolved_at, cutoff), cutoff)) / 3600.0"
 )
@@ -172,6 +178,7 @@ FEATURES: tuple[Feature, ...] = (
         "acquired_by_referral",
         topic="referred",
         good_when="== 1",
+        needs=("customers.acquisition_channel|advocacy_events.referred_customer_id",),
     ),
     # -- purchases (cancelled orders do not count as orders)
     *_window_counts("purchases", "orders", "order", _NOT_CANCELLED, topic="purchases"),
@@ -233,6 +240,7 @@ FEATURES: tuple[Feature, ...] = (
         f"count(DISTINCT category) FILTER (WHERE age_days <= 365 AND {_NOT_CANCELLED})",
         topic="categories",
         good_when=">= 3",
+        needs=("purchases.category",),
     ),
     _f(
         "days_since_last_order",
@@ -253,6 +261,7 @@ FEATURES: tuple[Feature, ...] = (
         f"count(*) FILTER (WHERE {_RETURN_KNOWN} AND status = 'returned')",
         topic="returns",
         good_when="== 0",
+        needs=("purchases.status",),
     ),
     _f(
         "return_share_365d",
@@ -275,6 +284,7 @@ FEATURES: tuple[Feature, ...] = (
         f"FILTER (WHERE age_days <= 365 AND {_NOT_CANCELLED})",
         "missing",
         topic="discounts",
+        needs=("purchases.discount",),
     ),
     _f(
         "order_trend_90d",
@@ -304,6 +314,7 @@ FEATURES: tuple[Feature, ...] = (
         "count(*) FILTER (WHERE age_days <= 365 AND priority = 'urgent')",
         topic="support contact",
         good_when="== 0",
+        needs=("support_tickets.priority",),
     ),
     _f(
         "open_tickets",
@@ -314,6 +325,7 @@ FEATURES: tuple[Feature, ...] = (
         f"count(*) FILTER (WHERE {_OPEN})",
         topic="open tickets",
         good_when="== 0",
+        needs=(_RESOLVED_AT,),
     ),
     _f(
         "open_urgent_tickets",
@@ -325,6 +337,7 @@ FEATURES: tuple[Feature, ...] = (
         topic="open tickets",
         good_when="== 0",
         dated_by="open_urgent_ticket_days",
+        needs=(_RESOLVED_AT, "support_tickets.priority"),
     ),
     _f(
         "open_urgent_ticket_days",
@@ -336,6 +349,7 @@ FEATURES: tuple[Feature, ...] = (
         "missing",
         topic="open tickets",
         good_when="missing",
+        needs=(_RESOLVED_AT, "support_tickets.priority"),
     ),
     _f(
         "hours_to_resolve_365d",
@@ -347,6 +361,7 @@ FEATURES: tuple[Feature, ...] = (
         "missing",
         topic="ticket handling",
         good_when="<= 24",
+        needs=(_RESOLVED_AT,),
     ),
     _f(
         "slow_tickets_365d",
@@ -357,6 +372,7 @@ FEATURES: tuple[Feature, ...] = (
         f"count(*) FILTER (WHERE age_days <= 365 AND {_HOURS_OPEN} > 72)",
         topic="ticket handling",
         good_when="== 0",
+        needs=(_RESOLVED_AT,),
     ),
     _f(
         "ticket_csat_365d",
@@ -368,6 +384,7 @@ FEATURES: tuple[Feature, ...] = (
         "missing",
         topic="support rating",
         good_when=">= 4",
+        needs=(_RESOLVED_AT, "support_tickets.csat"),
     ),
     _f(
         "reopened_tickets_365d",
@@ -378,6 +395,7 @@ FEATURES: tuple[Feature, ...] = (
         f"count(*) FILTER (WHERE age_days <= 365 AND {_RESOLVED} AND coalesce(reopened, 0) > 0)",
         topic="ticket handling",
         good_when="== 0",
+        needs=(_RESOLVED_AT, "support_tickets.reopened"),
     ),
     _f(
         "days_since_last_ticket",
@@ -554,6 +572,7 @@ FEATURES: tuple[Feature, ...] = (
         "missing",
         topic="review ratings",
         good_when=">= 4",
+        needs=("advocacy_events.rating",),
     ),
 )
 
@@ -751,13 +770,14 @@ def feature(name: str) -> Feature:
 def registry_markdown() -> str:
     """The feature documentation table, generated for features/README.md."""
     lines = [
-        "| feature | family | type | meaning | when no history | topic | reason phrase "
+        "| feature | family | type | meaning | when no history | needs | topic | reason phrase "
         "| reads as good when |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     lines += [
         f"| `{f.name}` | {f.family} | {f.dtype} | {f.description} | "
-        f"{'missing' if f.missing == 'missing' else '0'} | {f.topic} | "
+        f"{'missing' if f.missing == 'missing' else '0'} | "
+        f"{', '.join(f'`{n}`' for n in f.needs).replace('|', ' or ')} | {f.topic} | "
         f"{f.phrase.replace('|', chr(92) + '|')} | {f.good_when or ''} |"
         for f in FEATURES
     ]

@@ -29,6 +29,12 @@ known before *t* (resolved before *t*; orders older than the 30-day return windo
 Windows count days before the cutoff. "when no history" is the value for a customer with
 no event of that family.
 
+A feature reads its family's table, and "needs" lists the optional columns it reads
+besides (`a or b`: either will do); a derived feature needs what its inputs need. When
+the source lacks them the feature is left out of the feature table and of the model
+(`features/availability.py`), rather than set to 0: a shop without a ticket table has
+not "0 tickets", and a ticket without `resolved_at` is not "open".
+
 The last three columns make the reasons of the ranked list: a customer gets at most one
 reason per topic (the strongest), the reason phrase describes the value (its format specs
 are explained at the top of `features/definitions.py`), and a contribution that lowers

@@ -8,10 +8,12 @@ The feature table's schema is built from the feature registry: a new feature nee
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 import pandera.pandas as pa
 
-from features.definitions import FEATURES, Dtype
+from features.definitions import FEATURE_NAMES, Dtype, feature
 
 FEATURE_DTYPES: dict[Dtype, str] = {"int": "int64", "float": "float64"}
 REPORTED_CHECKS = 8
@@ -33,17 +35,18 @@ def utc_timestamp_column() -> pa.Column:
     return pa.Column(checks=pa.Check(_is_utc, name="utc_timestamp"))
 
 
-def feature_table_schema() -> pa.DataFrameSchema:
-    """One row per customer and cutoff, then every registry feature in registry order.
+def feature_table_schema(names: Sequence[str] = FEATURE_NAMES) -> pa.DataFrameSchema:
+    """One row per customer and cutoff, then the named features in registry order.
 
-    A feature may be missing only where its registry entry says customers without
-    history get a missing value rather than 0.
+    `names` are the features the source supports (`features.build.store_features`). A
+    feature may be missing only where its registry entry says customers without history
+    get a missing value rather than 0.
     """
     features = {
-        feature.name: pa.Column(
-            FEATURE_DTYPES[feature.dtype], nullable=feature.missing == "missing"
+        name: pa.Column(
+            FEATURE_DTYPES[feature(name).dtype], nullable=feature(name).missing == "missing"
         )
-        for feature in FEATURES
+        for name in names
     }
     return pa.DataFrameSchema(
         {"customer_id": pa.Column("str"), "cutoff": utc_timestamp_column(), **features},

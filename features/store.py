@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from features.atomic import (
     discard_folder,
@@ -121,3 +122,9 @@ def read_table(version: Path, table: str, columns: list[str] | None = None) -> p
         empty = with_all_columns(pd.DataFrame(), CONTRACTS[table])
         return empty[columns] if columns is not None else empty
     return pd.read_parquet(path, columns=columns)
+
+
+def table_rows(version: Path, table: str) -> int:
+    """How many rows one curated table of a store version holds (read from its metadata)."""
+    path = version / f"{table}.parquet"
+    return int(pq.ParquetFile(path).metadata.num_rows) if path.exists() else 0

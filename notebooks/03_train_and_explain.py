@@ -24,6 +24,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 from mlflow import MlflowClient
 
+from features.build import store_features
 from features.store import current_version
 from features.views import open_version
 from models.explain import (
@@ -61,11 +62,13 @@ print(f"MLflow tracking URI: {tracking_uri}")
 # %%
 truth = config.train.truth or config.generate.out / "truth" / "propensity.parquet"
 settings = with_overrides(config.train, truth=truth) if truth.exists() else config.train
+store_version = current_version(config.ingest.store)
 parts = build_training_set(
-    open_version(current_version(config.ingest.store)),
+    open_version(store_version),
     config.features,
     config.label,
     config.training_set,
+    store_features(store_version),  # the features the store's source supports
 )
 result = train_model(parts, settings)
 print(

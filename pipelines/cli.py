@@ -7,7 +7,6 @@ no traceback), 1 on an internal failure.
 from __future__ import annotations
 
 import json
-import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -22,14 +21,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
+from features.availability import FAMILY_SOURCES, available_families, left_out
 from features.build import write_features
 from features.clock import as_utc
 from features.contracts import CONTRACTS
-from features.definitions import FEATURES, HELPERS, Family, feature
 from features.errors import UserError
 from features.generator import Messiness, generate_world
 from features.ingest import IngestReport, TableReport, check_source, ingest
-from features.store import current_version
+from features.store import current_version, present_sources
 from models.model_registry import promote
 from models.outreach.evaluate import Evaluation, evaluate_outreach, resolve_run
 from models.outreach.plan import plan_from_run
@@ -37,7 +36,7 @@ from models.outreach.record import log_evaluation, write_evaluation
 from models.scoring.files import MANIFEST
 from models.scoring.monitoring import recent_runs
 from models.scoring.run import check_request
-from models.scoring.segments import SegmentSettings, parse_condition
+from models.scoring.segments import SegmentSettings, unapplied_groups
 from models.tracking import configure_tracking
 from models.training.history import recent_training_runs
 from models.training.record import ModelQualityError, TrainingRun
@@ -139,57 +138,6 @@ def print_ingest_report(report: IngestReport) -> None:
         console.print(f"Quarantined rows, with reasons: {report.store_version / 'quarantine'}")
 
 
-# The (table, column) records each feature family reads: the family is available when
-# the source has one of them (comments: a comment column of surveys or of tickets).
-FAMILY_SOURCES: dict[Family, tuple[tuple[str, str], ...]] = {
-    "profile": (("customers", "customer_id"),),
-    "purchases": (("purchases", "order_id"),),
-    "support": (("support_tickets", "ticket_id"),),
-    "surveys": (("survey_responses", "response_id"),),
-    "comments": (("survey_responses", "comment"), ("support_tickets", "comment")),
-    "advocacy": (("advocacy_events", "event_id"),),
-}
-
-
-def available_families(present: dict[str, list[str]]) -> list[Family]:
-    """The feature families whose source records `present` (table -> columns) has."""
-    return [
-        family
-        for family, records in FAMILY_SOURCES.items()
-        if any(column in present.get(table, []) for table, column in records)
-    ]
-
-
-def unavailable_features(present: dict[str, list[str]]) -> set[str]:
-    """Features of the families the source lacks, and the derived features built on them."""
-    families = set(available_families(present))
-    family_of = {f.name: f.family for f in FEATURES} | {
-        name: family for family, helpers in HELPERS.items() for name in helpers
-    }
-
-    def available(name: str) -> bool:
-        if family_of[name] != "derived":
-            return family_of[name] in families
-        words = set(re.findall(r"\w+", feature(name).sql)) & set(family_of)
-        return all(available(word) for word in words - {name})
-
-    return {f.name for f in FEATURES if not available(f.name)}
-
-
-def inapplicable_conditions(segments: SegmentSettings, unavailable: set[str]) -> list[str]:
-    """The segment and program conditions on features the source has no data for."""
-    rules = [(s.name, s) for s in segments.rules] + [
-        (f"{s.name} / {p.program}", p) for s in segments.rules for p in s.programs
-    ]
-    return [
-        f"{name}: `{condition}`"
-        for name, rule in rules
-        for group in rule.when_any
-        for condition in group
-        if parse_condition(condition)[0] in unavailable
-    ]
-
-
 @app.command(name="check-source")
 def check_source_command(
     source: Annotated[Path | None, typer.Option(help="Folder with the input tables.")] = None,
@@ -203,6 +151,20 @@ def check_source_command(
     with console.status("Validating input tables (dry run)"):
         reports = check_source(with_overrides(settings.ingest, source=source))
     print_source_check(reports, settings.scoring.segments)
+
+
+def print_left_out(present: dict[str, list[str]]) -> None:
+    """The features left out for lack of data, by what the source lacks."""
+    for what, names in left_out(present).items():
+        console.print(f"Left out for lack of {what}: {', '.join(names)}", highlight=False)
+
+
+def print_unapplied(groups: list[str], why: str) -> None:
+    """Segment and program conditions that are not applied, one per line."""
+    if groups:
+        console.print(f"Segment conditions that {why}:")
+        for group in groups:
+            console.print(f"  {group}", highlight=False)
 
 
 def print_source_check(reports: list[TableReport], segments: SegmentSettings) -> None:
@@ -231,11 +193,8 @@ def print_source_check(reports: list[TableReport], segments: SegmentSettings) ->
     console.print(f"Absent optional columns: {', '.join(absent_columns) or 'none'}")
     console.print(f"Feature families available: {', '.join(families)}")
     console.print(f"Not available (no source data): {', '.join(lacking) or 'none'}")
-    blocked = inapplicable_conditions(segments, unavailable_features(present))
-    if blocked:
-        console.print("Segment conditions that cannot hold without that data:")
-        for condition in blocked:
-            console.print(f"  {condition}", highlight=False)
+    print_left_out(present)
+    print_unapplied(unapplied_groups(segments, present), "cannot hold without that data")
     console.print("A store can be built from this source (dry run: nothing was written).")
 
 
@@ -263,6 +222,7 @@ def features_command(
     console.print(
         f"{len(table):,} customers x {table.shape[1] - 2} features as of {cutoff} -> {out}"
     )
+    print_left_out(present_sources(version))
 
 
 @app.command()
@@ -291,6 +251,7 @@ def print_training_run(run: TrainingRun) -> None:
     """The registry decision and where the run and the model card are."""
     console.print(f"MLflow run {run.run_id}: model version {run.version} -> {run.decision.alias}")
     console.print(f"  {run.decision.reason}")
+    console.print(f"  sources: {run.sources}", highlight=False)
     console.print(f"  tracking store: {mlflow.get_tracking_uri()}")
 
 
@@ -417,6 +378,9 @@ def print_scoring_run(folder: Path, rows: int = 10) -> None:
     for name, numbers in manifest["segments"].items():
         counts.add_row(name, f"{numbers['customers']:,}", f"{numbers['contactable']:,}")
     console.print(counts)
+    print_unapplied(
+        manifest["segment_conditions_not_applied"], "were not applied, for lack of data"
+    )
     console.print(f"Ranked list (Parquet, CSV, XLSX), segment files and report.html in {folder}")
 
 

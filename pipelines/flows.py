@@ -131,11 +131,12 @@ def train_flow(config: AppConfig) -> TrainingRun:
     """Train the advocacy-propensity model, compare it with the baselines, register it."""
     run = train_task(config)
     get_run_logger().info(
-        "MLflow run %s: version %s -> %s (%s)",
+        "MLflow run %s: version %s -> %s (%s); sources: %s",
         run.run_id,
         run.version,
         run.decision.alias,
         run.decision.reason,
+        run.sources,
     )
     return run
 
@@ -214,6 +215,11 @@ def score_flow(config: AppConfig, as_of: datetime | None = None, model: str | No
         final,
         {name: counts["customers"] for name, counts in manifest["segments"].items()},
     )
+    if manifest["segment_conditions_not_applied"]:
+        get_run_logger().warning(
+            "Segment conditions not applied, for lack of data: %s",
+            "; ".join(manifest["segment_conditions_not_applied"]),
+        )
     if manifest["flags"]:
         get_run_logger().warning(
             "Flagged against the previous run: %s", "; ".join(manifest["flags"])

@@ -18,11 +18,12 @@ from typing import Any
 
 import pandas as pd
 
-from features.build import FeatureSettings, build_features
+from features.availability import left_out, tables_read
+from features.build import FeatureSettings, build_features, store_features
 from features.definitions import current_definitions
 from features.errors import UserError
 from features.schemas import feature_table_schema, validate_table
-from features.store import read_table
+from features.store import present_sources, read_table
 from features.views import open_version
 from models.bundle import AdvocacyModel
 from models.explain import explained_sample, probability_impact
@@ -45,6 +46,7 @@ from models.scoring.ranked_list import (
 )
 from models.scoring.report import report_html
 from models.scoring.schemas import ranked_list_schema, scored_partition_schema
+from models.scoring.segments import unapplied_groups
 
 FEATURES_FILE = "features.parquet"
 
@@ -69,19 +71,32 @@ def check_request(
     """The model to score with and its version, after refusing requests that cannot work.
 
     Refused with a message a person can act on: no such model (or no champion yet), an
-    as-of date after the data, a store without the features the model needs.
+    as-of date after the data, a store without the features the model needs (computed
+    as the model learned them, from sources the store has).
     """
     loaded, version = load_model(model)
     changed = loaded.changed_features(current_definitions())
     if changed:
         raise UserError(
             f"Model version {version} uses {len(changed)} feature(s) that are computed "
-            f"differently now or no longer exist: {', '.join(changed[:5])}"
-            f"{' ...' if len(changed) > 5 else ''}. Train a new model with `advocacy train`, "
-            "or score with a model trained on today's features (--model-version)."
+            f"differently now or no longer exist: {_some(changed)}. Train a new model with "
+            "`advocacy train`, or score with a model trained on today's features "
+            "(--model-version)."
+        )
+    lacking = left_out(present_sources(store_version), loaded.features)
+    if lacking:
+        needed = "; ".join(f"{what} for {_some(names)}" for what, names in lacking.items())
+        raise UserError(
+            f"Model version {version} needs data this store's source does not have: {needed}. "
+            "Ingest a source that has it, or train a model on this one with `advocacy train`."
         )
     check_as_of(open_version(store_version), as_of, settings.max_data_age_days)
     return loaded, version
+
+
+def _some(names: list[str], shown: int = 5) -> str:
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
 
 
 def prepare_scoring(
@@ -95,13 +110,14 @@ def prepare_scoring(
     """Resolve the model, check the as-of date, and write the feature table to `folder`."""
     started = time.perf_counter()
     loaded, version = check_request(store_version, as_of, model, settings)
-    table = build_features(open_version(store_version), [as_of], features)
+    names = store_features(store_version)
+    table = build_features(open_version(store_version), [as_of], features, names)
     if table.empty:
         raise UserError(
             f"No customer is eligible as of {as_of:%Y-%m-%d}: none signed up before it with "
             f"an order in the {features.activity_days} days before it."
         )
-    validate_table(table, feature_table_schema())
+    validate_table(table, feature_table_schema(names))
     work = folder / "work"
     work.mkdir()
     table.to_parquet(work / FEATURES_FILE, index=False)
@@ -208,6 +224,7 @@ def finish_scoring(
     previous = previous_run(folder.parent, plan.model_version, plan.as_of)
     monitoring = compare_runs(ranked, features, plan.model.features, previous, settings.monitoring)
     newcomers = write_newcomer_files(monitoring.newcomers, settings, folder)
+    present = present_sources(plan.store_version)
     write_profiles(
         folder,
         plan.model_version,
@@ -220,6 +237,8 @@ def finish_scoring(
         "customers": len(ranked),
         "segments": segment_counts(ranked, settings),
         "segment_files": segment_files,
+        "model_sources": tables_read(plan.model.features, present),
+        "segment_conditions_not_applied": unapplied_groups(settings.segments, present),
         "monitoring": monitoring.summary | ({"newcomers": newcomers} if previous else {}),
         "flags": monitoring.flags,
         "input_store": str(plan.store_version.parent.parent),

@@ -7,8 +7,12 @@ scored customers). Inside a segment, the first program whose conditions hold is
 suggested. A condition reads `feature op number`, e.g. `last_nps <= 6`; a condition on
 a missing value is false. The first condition of a group names the fact the group is
 about: in the ranked list, that fact leads the reasons of the customers it put there.
-a missing value is false. Segments and programs may carry a one-line `description` for
-the report; without one, the report describes them from their rules.
+Segments and programs may carry a one-line `description` for the report; without one,
+the report describes them from their rules.
+
+A group with a condition on a feature the source lacks (the feature table has no such
+column) holds for no one: it is not applied, and `unapplied_groups` says so, rather than
+reading an absent fact as 0 ("no urgent ticket open") or as always true.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections.abc import Callable
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from features.availability import Present, lacking
 from features.definitions import FEATURE_NAMES
 from models.scoring.files import slug
 
@@ -46,10 +51,12 @@ def parse_condition(text: str) -> tuple[str, str, float]:
 
 
 def group_holds(group: list[str], features: pd.DataFrame) -> pd.Series:
-    """Where every condition of the group holds."""
+    """Where every condition of the group holds (nowhere when a feature is not a column)."""
     holds = pd.Series(True, index=features.index)
     for text in group:
         name, op, number = parse_condition(text)
+        if name not in features.columns:
+            return pd.Series(False, index=features.index)
         values = features[name]
         holds &= OPERATORS[op](values, number).fillna(False) & values.notna()
     return holds
@@ -175,3 +182,23 @@ def percentile_of(rank: pd.Series) -> pd.Series:
     `percentile > 1 - share` then holds exactly for the top `share` of the list.
     """
     return 1 - (rank - 1) / len(rank)
+
+
+def unapplied_groups(settings: SegmentSettings, present: Present) -> list[str]:
+    """Condition groups of segments and programs on features the source lacks.
+
+    Each as "<segment>[ / <program>]: `<conditions>` (no <what the source lacks>)".
+    """
+    named = [(rule.name, rule) for rule in settings.rules] + [
+        (f"{rule.name} / {choice.program}", choice)
+        for rule in settings.rules
+        for choice in rule.programs
+    ]
+    found = []
+    for name, conditions in named:
+        for group in conditions.when_any:
+            missing = [m for text in group for m in lacking(parse_condition(text)[0], present)]
+            if missing:
+                lacks = ", ".join(dict.fromkeys(missing))
+                found.append(f"{name}: `{' and '.join(group)}` (no {lacks})")
+    return found

@@ -3,6 +3,8 @@
 - `last NPS >= 9`: ask the promoters.
 - `RFM`: the classic recency, frequency and monetary quintile score.
 - `logistic regression`: a linear model on the same features, with imputation and scaling.
+
+A rule whose inputs the source lacks is left out (no surveys: no NPS rule).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from sklearn.preprocessing import StandardScaler
 
 RFM_COLUMNS = {"days_since_last_order": False, "orders_365d": True, "revenue_365d": True}
 """RFM inputs -> whether a larger value is better."""
+RULE_INPUTS = {"last_nps_9_or_10": ("last_nps",), "rfm": tuple(RFM_COLUMNS)}
+"""The features each rule baseline reads."""
 
 
 def last_nps_score(rows: pd.DataFrame) -> pd.Series:
@@ -52,15 +56,19 @@ def fit_logistic_regression(
 def baseline_scores(
     train: pd.DataFrame, label: pd.Series, features: Sequence[str], seed: int
 ) -> dict[str, Callable[[pd.DataFrame], pd.Series]]:
-    """Each baseline as a function from feature rows to scores (higher: more likely)."""
+    """Each baseline as a function from feature rows to scores (higher: more likely).
+
+    `features` are the model's; a rule reading others is left out.
+    """
     logistic = fit_logistic_regression(train, label, features, seed)
 
     def logistic_score(rows: pd.DataFrame) -> pd.Series:
         values = rows[list(features)].to_numpy("float64")
         return pd.Series(logistic.predict_proba(values)[:, 1], index=rows.index)
 
-    return {
+    rules: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
         "last_nps_9_or_10": last_nps_score,
         "rfm": rfm_score,
-        "logistic_regression": logistic_score,
     }
+    usable = {name: rule for name, rule in rules.items() if set(RULE_INPUTS[name]) <= set(features)}
+    return usable | {"logistic_regression": logistic_score}

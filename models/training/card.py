@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from features.availability import sources_in_words
 from features.build import FeatureSettings
 from features.labels import LabelSettings
 from models.training.dataset import CutoffPlan
@@ -36,6 +37,12 @@ class CardContext:
     labels: LabelSettings
     features: FeatureSettings
     data_fingerprint: str
+    present: dict[str, list[str]]
+    """What the store's source had (`features.store.present_sources`)."""
+
+    def sources(self, names: list[str]) -> str:
+        """The tables the named features read, and what the source lacked, in one line."""
+        return sources_in_words(names, self.present)
 
 
 def _day(timestamp: pd.Timestamp) -> str:
@@ -86,6 +93,7 @@ Predicts the probability that a customer advocates for the brand within
 
 ## Data
 - Curated store fingerprint: `{context.data_fingerprint}`
+- Sources: {context.sources(result.model.features)}
 - Training cutoffs: {_day(plan.train[0])} to {_day(plan.train[-1])} ({len(plan.train)} monthly
   cutoffs, {context.rows["train"]:,} rows, {context.positives["train"]:,} advocates)
 - Validation cutoff (early stopping, calibration): {_day(plan.validation)}

@@ -9,6 +9,7 @@ a deployed model would.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -16,6 +17,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from features.build import FeatureSettings, build_features
+from features.definitions import FEATURE_NAMES
 from features.errors import UserError
 from features.labels import LabelSettings, build_labels, observed_period
 
@@ -47,6 +49,11 @@ class TrainingSet:
     validation: pd.DataFrame
     test: pd.DataFrame
     plan: CutoffPlan
+
+    @property
+    def features(self) -> list[str]:
+        """The feature columns, in registry order: those the source supports."""
+        return [name for name in FEATURE_NAMES if name in self.train.columns]
 
 
 def plan_cutoffs(
@@ -80,13 +87,17 @@ def build_training_set(
     features: FeatureSettings | None = None,
     labels: LabelSettings | None = None,
     settings: TrainingSetSettings | None = None,
+    names: Sequence[str] = FEATURE_NAMES,
 ) -> TrainingSet:
-    """Build the time-split training set from the tables behind `connection`."""
+    """Build the time-split training set from the tables behind `connection`.
+
+    `names`: the features the source supports (`features.build.store_features`).
+    """
     labels = labels or LabelSettings()
     plan = plan_cutoffs(
         *observed_period(connection), labels.horizon_days, settings or TrainingSetSettings()
     )
-    table = build_features(connection, [*plan.train, plan.validation, plan.test], features)
+    table = build_features(connection, [*plan.train, plan.validation, plan.test], features, names)
     table["label"] = build_labels(connection, table, labels)
     return TrainingSet(
         train=table[table["cutoff"].isin(plan.train)].reset_index(drop=True),

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sklearn.metrics import brier_score_loss
 from sklearn.model_selection import StratifiedKFold
 
-from features.definitions import FEATURE_NAMES, current_definitions
+from features.definitions import current_definitions
 from features.errors import UserError
 from models.bundle import AdvocacyModel, CalibrationMethod, Calibrator
 from models.training.baselines import baseline_scores
@@ -198,8 +198,8 @@ def evaluate(test_scores: pd.DataFrame, rankings: list[str]) -> pd.DataFrame:
 
 
 def train_model(parts: TrainingSet, settings: TrainSettings) -> TrainingResult:
-    """Train, calibrate and evaluate on the time-split training set."""
-    features = list(FEATURE_NAMES)
+    """Train, calibrate and evaluate on the time-split training set, on its features."""
+    features = parts.features
     booster = fit_booster(parts, features, settings.booster, settings.seed)
     validation_raw = np.asarray(
         booster.predict(parts.validation[features].to_numpy("float64"), raw_score=True)

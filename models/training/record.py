@@ -23,6 +23,7 @@ from mlflow import MlflowClient
 from mlflow.models import infer_signature
 
 from features.atomic import owner_has_ended, process_owner
+from features.availability import left_out, tables_read
 from models.explain import explained_sample, shap_summary_figure
 from models.model_registry import (
     MODEL_NAME,
@@ -60,6 +61,8 @@ class TrainingRun:
     version: str
     decision: AliasDecision
     card: str
+    sources: str
+    """The tables the model learned from, and what the source lacked (one line)."""
 
 
 def flat_metrics(evaluation: pd.DataFrame) -> dict[str, float]:
@@ -105,11 +108,13 @@ def log_training_run(
     neither registered nor aliased: `ModelQualityError` is raised instead.
     """
     plan = context.plan
+    features = result.model.features
     with mlflow.start_run(tags={OWNER: process_owner()}) as run:
         mlflow.set_tags(
             {
                 "data_fingerprint": context.data_fingerprint,
-                "features": str(len(result.model.features)),
+                "features": str(len(features)),
+                "sources": ", ".join(tables_read(features, context.present)),
                 "best_baseline": result.best_baseline,
             }
         )
@@ -120,12 +125,20 @@ def log_training_run(
                 "validation_cutoff": plan.validation.strftime("%Y-%m-%d"),
                 "test_cutoff": plan.test.strftime("%Y-%m-%d"),
                 "label_horizon_days": context.labels.horizon_days,
-                "features": len(result.model.features),
+                "features": len(features),
             }
             | {f"{part}_rows": rows for part, rows in context.rows.items()}
         )
         mlflow.log_dict(json.loads(json.dumps(config, default=str)), "config.json")
         mlflow.log_dict(result.model.feature_definitions, "feature_definitions.json")
+        mlflow.log_dict(
+            {
+                "tables_read": tables_read(features, context.present),
+                "source_had": context.present,
+                "left_out_for_lack_of_data": left_out(context.present),
+            },
+            "sources.json",
+        )
         mlflow.log_metrics(flat_metrics(result.evaluation))
         for path, figure in run_figures(result, test_rows, int(result.params["seed"])).items():
             mlflow.log_figure(figure, path)
@@ -141,7 +154,7 @@ def log_training_run(
                 f"Inspect MLflow run {run.info.run_id}."
             )
         mlflow.set_tag("quality_gate", "passed")
-        example = test_rows[result.model.features].head(EXAMPLE_ROWS)
+        example = test_rows[features].head(EXAMPLE_ROWS)
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=result.model,
@@ -160,7 +173,7 @@ def log_training_run(
         mlflow.set_tags({"registry_alias": decision.alias, "registry_decision": decision.reason})
         if decision.champion_pr_auc is not None:
             mlflow.log_metric("champion_pr_auc_same_rows", decision.champion_pr_auc)
-    return TrainingRun(run.info.run_id, version, decision, card)
+    return TrainingRun(run.info.run_id, version, decision, card, context.sources(features))
 
 
 def clear_interrupted_trainings(settings: TrackingSettings) -> None:

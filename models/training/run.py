@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from features.atomic import write_text_atomically
+from features.availability import available_features
 from features.build import FeatureSettings
 from features.errors import UserError
 from features.labels import LabelSettings
+from features.store import present_sources, table_rows
 from features.views import open_version
 from models.tracking import TrackingSettings, configure_tracking
 from models.training.card import CardContext
@@ -32,9 +34,21 @@ def train_and_register(
     """Train on one store version, log the run, register the model; write its card to `out`."""
     if train.truth is not None and not train.truth.exists():
         raise UserError(f"{train.truth}: no such ground-truth file.")
+    if table_rows(store_version, "advocacy_events") == 0:
+        raise UserError(
+            "The store has no advocacy events (advocacy_events is absent or has no rows): a "
+            "model learns who advocates from them, so none can be trained on it."
+        )
     configure_tracking(tracking)
     clear_interrupted_trainings(tracking)
-    parts = build_training_set(open_version(store_version), features, labels, training_set)
+    present = present_sources(store_version)
+    parts = build_training_set(
+        open_version(store_version),
+        features,
+        labels,
+        training_set,
+        available_features(present),
+    )
     named = {"train": parts.train, "validation": parts.validation, "test": parts.test}
     for part, rows in named.items():
         advocates = int(rows["label"].sum())
@@ -52,6 +66,7 @@ def train_and_register(
         labels=labels,
         features=features,
         data_fingerprint=store_version.name,
+        present=present,
     )
     run = log_training_run(result, parts.test, context, config, tracking)
     folder = out / f"version-{run.version}"

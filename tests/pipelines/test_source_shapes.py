@@ -16,10 +16,13 @@ import pandas as pd
 import pytest
 import yaml
 
+from features.availability import available_features
 from features.contracts import CONTRACTS, OPTIONAL_TABLES, TABLE_NAMES
 from features.generator import GeneratorSettings, generate_world
 from features.store import current_version, present_sources, read_table
-from pipelines.cli import available_families, main, unavailable_features
+from models.scoring.segments import assign_segments
+from pipelines.cli import main
+from pipelines.config import load_config
 
 AS_OF = "2026-11-01"
 CUTOFF = "2026-07-01"
@@ -157,10 +160,11 @@ def test_every_shape_ingests_and_builds_features(
     version, features = run_shape(world, tmp_path, SHAPES[name], capsys)
     present = present_sources(version)
     assert len(features) > CUSTOMERS / 2
+    assert list(features.columns[2:]) == list(available_features(present))
     if name.startswith("no ") and "." not in name:
         table = name.removeprefix("no ")
         assert table not in present
-        assert table not in FAMILY_COUNTS or (features[FAMILY_COUNTS[table]] == 0).all()
+        assert table not in FAMILY_COUNTS or FAMILY_COUNTS[table] not in features
     elif "header only" in name:
         table = name.split()[0]
         assert present[table] == list(CONTRACTS[table].column_names)
@@ -205,6 +209,25 @@ def test_hundreds_of_categories_are_counted_exactly(
     assert counted.to_dict() == expected.reindex(counted.index, fill_value=0).to_dict()
 
 
+def recover_first_share(features: pd.DataFrame) -> float:
+    """Share of customers the default segment rules put in "Recover first"."""
+    percentile = pd.Series(0.0, index=features.index)  # no one in a top share
+    segments = assign_segments(features, percentile, load_config().scoring.segments)
+    return float((segments["segment"] == "Recover first").mean())
+
+
+def test_tickets_without_resolved_at_recover_about_as_many_as_the_full_world(
+    world: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, full = run_shape(world, tmp_path / "full", lambda _: {}, capsys)
+    _, unresolved = run_shape(
+        world, tmp_path / "unresolved", without_column("support_tickets", "resolved_at"), capsys
+    )
+    assert "open_urgent_tickets" not in unresolved  # not "open forever"
+    assert abs(recover_first_share(unresolved) - recover_first_share(full)) < 0.03
+    assert recover_first_share(unresolved) < 0.15
+
+
 # -- the dry run
 
 
@@ -239,26 +262,3 @@ def test_check_source_exits_2_with_one_line_when_no_store_can_be_built(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert "no purchases.parquet or purchases.csv" in err
-
-
-def test_derived_features_follow_the_families_they_are_built_on() -> None:
-    present = {t: list(CONTRACTS[t].column_names) for t in ("customers", "purchases")}
-    unavailable = unavailable_features(present)
-    assert {
-        "last_nps",
-        "is_promoter",
-        "is_detractor",
-        "tickets_365d",
-        "past_reviews",
-    } <= unavailable
-    assert {"return_share_365d", "order_trend_90d", "tenure_days", "orders_90d"}.isdisjoint(
-        unavailable
-    )
-    surveys_without_comments = [
-        c for c in CONTRACTS["survey_responses"].column_names if c != "comment"
-    ]
-    assert available_families({**present, "survey_responses": surveys_without_comments}) == [
-        "profile",
-        "purchases",
-        "surveys",
-    ]

@@ -145,6 +145,10 @@ def manifest(ranked: pd.DataFrame, newcomers: dict[str, pd.DataFrame]) -> dict[s
             "champion": "segments/champion.csv",
             "grow & nurture": "segments/grow-nurture.csv",
         },
+        "model_sources": ["customers", "purchases", "survey_responses", "advocacy_events"],
+        "segment_conditions_not_applied": [
+            "champion: `open_urgent_tickets >= 1` (no support_tickets.resolved_at)"
+        ],
         "monitoring": {
             "previous_run": "2026-10-01_v7_x",
             "previous_as_of": "2026-10-01T00:00:00+00:00",
@@ -207,6 +211,16 @@ def test_title_in_words_and_every_section(page: str) -> None:
     ]
     assert "25 customers scored by model advocacy-propensity\nversion 7" in page
     assert "in the 90 days after\n1 November 2026" in page
+
+
+def test_report_names_the_sources_and_the_conditions_not_applied(page: str) -> None:
+    text = " ".join(Page(page).text.split())
+    assert (
+        "The model learned from customers, purchases, survey_responses, advocacy_events; it "
+        "knows nothing of support_tickets, which its training data did not have."
+    ) in text
+    assert "Not applied, for lack of data:" in text
+    assert "champion: `open_urgent_tickets >= 1` (no support_tickets.resolved_at)" in text
 
 
 def test_dates_in_words() -> None:

@@ -9,9 +9,17 @@ import pandas as pd
 import pytest
 import yaml
 
+from features.availability import EVERYTHING
+from features.contracts import CONTRACTS
 from features.definitions import FEATURE_NAMES
 from features.errors import UserError
-from models.scoring.segments import SegmentSettings, assign_segments, parse_condition, percentile_of
+from models.scoring.segments import (
+    SegmentSettings,
+    assign_segments,
+    parse_condition,
+    percentile_of,
+    unapplied_groups,
+)
 from pipelines.config import DEFAULT_CONFIG, load_config
 
 
@@ -50,6 +58,34 @@ def test_recent_detractors_and_open_urgent_tickets_are_recovered_first(
     assert segments[0] == "Recover first"
     assert segments[3] == "Recover first"  # open urgent ticket
     assert segments[1] != "Recover first"  # detractor, but long ago
+
+
+def test_a_group_on_a_feature_the_source_lacks_holds_for_no_one(rules: SegmentSettings) -> None:
+    # Tickets without resolved_at: the feature table has no open-ticket columns at all.
+    rows = _customers(
+        3, last_nps=[3.0, 10.0, math.nan], days_since_last_nps=[20.0, 20.0, math.nan]
+    ).drop(columns=["open_tickets", "open_urgent_tickets", "open_urgent_ticket_days"])
+    recovered = _segments(rows, rules)["segment"] == "Recover first"
+    assert recovered.tolist() == [True, False, False]  # the recent detractor only
+    tickets = [c for c in CONTRACTS["support_tickets"].column_names if c != "resolved_at"]
+    assert unapplied_groups(rules, {**EVERYTHING, "support_tickets": tickets}) == [
+        "Recover first: `open_urgent_tickets >= 1` (no support_tickets.resolved_at)"
+    ]
+
+
+def test_without_surveys_or_advocacy_every_group_on_them_is_reported_once(
+    rules: SegmentSettings,
+) -> None:
+    shop = {name: EVERYTHING[name] for name in ("customers", "purchases", "support_tickets")}
+    assert unapplied_groups(rules, shop) == [
+        "Recover first: `last_nps <= 6 and days_since_last_nps <= 180` (no survey_responses)",
+        "Champion / case study or reference: `past_case_studies >= 1` (no advocacy_events)",
+        "Champion / case study or reference: `past_reference_calls >= 1` (no advocacy_events)",
+        "Champion / case study or reference: `past_testimonials >= 1` (no advocacy_events)",
+        "Likely advocate / review invitation: `past_reviews >= 1` (no advocacy_events)",
+        "Likely advocate / review invitation: `mean_review_rating >= 4` (no advocacy_events)",
+    ]
+    assert unapplied_groups(rules, EVERYTHING) == []
 
 
 def test_champions_are_the_top_five_percent(rules: SegmentSettings) -> None:
