@@ -41,8 +41,8 @@ def fit_on_cluster(
     except OSError as error:
         raise UserError(
             f"train.dask_address: no Dask scheduler answers at {address} within "
-            f"{CONNECT_SECONDS} s ({error}): start it, or set train.dask_address to null "
-            "to train on this machine."
+            f"{CONNECT_SECONDS} s: start it, or set train.dask_address to null to train on "
+            "this machine."
         ) from error
     with client:
         workers = len(client.scheduler_info()["workers"])

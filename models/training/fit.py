@@ -210,9 +210,7 @@ def evaluate(test_scores: pd.DataFrame, rankings: list[str]) -> pd.DataFrame:
 def train_model(parts: TrainingSet, settings: TrainSettings) -> TrainingResult:
     """Train, calibrate and evaluate on the time-split training set."""
     features = list(FEATURE_NAMES)
-    booster = fit_booster(
-        parts, features, settings.booster, settings.seed, settings.dask_address
-    )
+    booster = fit_booster(parts, features, settings.booster, settings.seed, settings.dask_address)
     validation_raw = np.asarray(
         booster.predict(parts.validation[features].to_numpy("float64"), raw_score=True)
     )

@@ -41,6 +41,8 @@ class StopWhenValidationStalls:
 
     def __call__(self, env: lgb.callback.CallbackEnv) -> None:
         """Add the round's tree to the validation scores; stop after `rounds` without gain."""
+        if not isinstance(env.model, lgb.Booster):
+            raise TypeError("StopWhenValidationStalls serves lgb.train, not lgb.cv")
         self.raw += env.model.predict(
             self.matrix, raw_score=True, start_iteration=env.iteration, num_iteration=1
         )
