@@ -308,14 +308,20 @@ def prefect_api(settings: PrefectSettings) -> Iterator[None]:
         return
     previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
-        _start_temporary_api(settings.startup_timeout_seconds)
-        yield
+        url = _start_temporary_api(settings.startup_timeout_seconds)
+        # Tasks on Dask workers learn the API from the settings sent with each task; without
+        # its address there, every worker would start a temporary API of its own.
+        with temporary_settings(updates={PREFECT_API_URL: url}):
+            yield
     finally:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _start_temporary_api(timeout: int) -> None:
-    """Start Prefect's temporary API, with a watchdog that stops it if this process is killed."""
+def _start_temporary_api(timeout: int) -> str:
+    """Start Prefect's temporary API, with a watchdog that stops it if this process is killed.
+
+    Returns the API's URL.
+    """
     server = SubprocessASGIServer()
     try:
         # Without telemetry: it needs the internet, and its writes under load made the
@@ -334,6 +340,7 @@ def _start_temporary_api(timeout: int) -> None:
         stdin=subprocess.PIPE,
     )
     atexit.register(watchdog.communicate, b"done")  # runs just before the server's stop
+    return str(server.api_url)
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
