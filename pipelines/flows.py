@@ -173,7 +173,8 @@ def score_flow(config: AppConfig, as_of: datetime | None = None, model: str | No
     `as_of` defaults to the moment the run starts (scheduled runs). The store version,
     the as-of moment and the model are resolved once here, for every step of the run.
     Partitions run as tasks on the flow's task runner (see `run_score_flow`): one after
-    another locally, side by side on a Dask cluster.
+    another locally, side by side on a Dask cluster. Only they leave this process; they
+    get the loaded model and absolute paths in the plan, so workers need no MLflow.
     """
     cutoff = as_utc(as_of)
     store_version = current_version(config.ingest.store)
