@@ -180,7 +180,8 @@ def score_flow(config: AppConfig, as_of: datetime | None = None, model: str | No
     `as_of` defaults to the moment the run starts (scheduled runs). The store version,
     the as-of moment and the model are resolved once here, for every step of the run.
     Partitions run as tasks on the flow's task runner (see `run_score_flow`): one after
-    another locally, side by side on a Dask cluster.
+    another locally, side by side on a Dask cluster. Only they leave this process; they
+    get the loaded model and absolute paths in the plan, so workers need no MLflow.
     """
     cutoff = as_utc(as_of)
     store_version = current_version(config.ingest.store)
@@ -322,14 +323,20 @@ def prefect_api(settings: PrefectSettings) -> Iterator[None]:
         return
     previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
-        _start_temporary_api(settings.startup_timeout_seconds)
-        yield
+        url = _start_temporary_api(settings.startup_timeout_seconds)
+        # Tasks on Dask workers learn the API from the settings sent with each task; without
+        # its address there, every worker would start a temporary API of its own.
+        with temporary_settings(updates={PREFECT_API_URL: url}):
+            yield
     finally:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _start_temporary_api(timeout: int) -> None:
-    """Start Prefect's temporary API, with a watchdog that stops it if this process is killed."""
+def _start_temporary_api(timeout: int) -> str:
+    """Start Prefect's temporary API, with a watchdog that stops it if this process is killed.
+
+    Returns the API's URL.
+    """
     server = SubprocessASGIServer()
     try:
         # Without telemetry: it needs the internet, and its writes under load made the
@@ -348,6 +355,7 @@ def _start_temporary_api(timeout: int) -> None:
         stdin=subprocess.PIPE,
     )
     atexit.register(watchdog.communicate, b"done")  # runs just before the server's stop
+    return str(server.api_url)
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:

@@ -137,6 +137,7 @@ def test_the_example_overlay_loads_once_uncommented(no_local_overlay: Path) -> N
     config = load_config()
     assert config.ingest.store == Path("/srv/advocacy/store")
     assert config.scoring.task_runner == "dask"
+    assert config.train.dask_address == config.scoring.dask_address == "tcp://scheduler:8786"
 
 
 def test_the_notebook_config_has_absolute_paths_under_the_project(

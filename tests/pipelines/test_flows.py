@@ -9,6 +9,7 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 import pytest
+import yaml
 from mlflow import MlflowClient
 
 from features.atomic import point_link
@@ -27,26 +28,32 @@ from models.training.dataset import build_training_set
 from models.training.fit import TrainSettings, train_model
 from pipelines.config import load_config, with_overrides
 from pipelines.flows import demo_flow, features_flow, ingest_flow, run_score_flow
+from tests.conftest import DaskCluster
 
 
 @pytest.mark.usefixtures("prefect_api")
 def test_demo_pipeline_dask_scoring_and_a_failed_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dask_cluster: DaskCluster
 ) -> None:
-    config = load_config()  # the demo's own world: 20,000 customers
-    config = config.model_copy(
-        update={
-            "generate": with_overrides(config.generate, out=tmp_path / "world"),
-            "ingest": with_overrides(config.ingest, store=tmp_path / "store"),
-            "train": with_overrides(config.train, out=tmp_path / "training"),
-            "tracking": with_overrides(config.tracking, artifacts=tmp_path / "artifacts"),
-            "scoring": with_overrides(config.scoring, out=tmp_path / "scores", partitions=3),
-        }
-    )
-    configure_tracking(config.tracking)
+    # The tracking URI is in the config file only: the Dask workers cannot learn it from
+    # the environment, and need none (the scoring plan carries the loaded model).
+    monkeypatch.delenv("MLFLOW_TRACKING_URI")
+    settings = {
+        "generate": {"out": str(tmp_path / "world")},  # the demo's own world: 20,000 customers
+        "ingest": {"store": str(tmp_path / "store")},
+        "train": {"out": str(tmp_path / "training")},
+        "tracking": {
+            "uri": f"sqlite:///{tmp_path / 'tracking' / 'mlflow.db'}",
+            "artifacts": str(tmp_path / "artifacts"),
+        },
+        "scoring": {"out": str(tmp_path / "scores"), "partitions": 3},
+    }
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(settings))
+    config = load_config(tmp_path / "config.yaml")
     folder = demo_flow(config)
     assert folder == latest_run(tmp_path / "scores")
     assert (tmp_path / "training" / "version-1" / "model_card.md").exists()
+    assert (tmp_path / "tracking" / "mlflow.db").exists()
     local = pd.read_parquet(folder / "ranked_list.parquet")
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["model_version"] == "1" and manifest["customers"] == len(local)
@@ -63,14 +70,23 @@ def test_demo_pipeline_dask_scoring_and_a_failed_run(
     )
     assert not champions["customer_id"].isin(held["customer_id"]).any()
 
-    # The same flow on a local Dask cluster gives the same list.
+    # The same flow with its partitions on two `dask worker` processes gives the same list,
+    # and nothing on the workers opened an MLflow store.
     as_of = as_utc(config.generate.end)
     on_dask = config.model_copy(
-        update={"scoring": with_overrides(config.scoring, task_runner="dask")}
+        update={
+            "scoring": with_overrides(
+                config.scoring, task_runner="dask", dask_address=dask_cluster.address
+            )
+        }
     )
+    executed_before = dask_cluster.executed_tasks()
     dask_folder = run_score_flow(on_dask, as_of)
+    assert dask_cluster.executed_tasks() - executed_before == 3  # the partitions ran there
     assert dask_folder != folder and latest_run(tmp_path / "scores") == dask_folder
     pd.testing.assert_frame_equal(pd.read_parquet(dask_folder / "ranked_list.parquet"), local)
+    for worker in dask_cluster.worker_folders:
+        assert not [*worker.rglob("mlflow.db"), *worker.rglob("mlruns")], worker
 
     # A run that fails while writing leaves the previous outputs as they were.
     before = (dask_folder / "ranked_list.csv").read_bytes()
