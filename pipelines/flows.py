@@ -45,6 +45,7 @@ from features.errors import UserError
 from features.generator import GeneratorSettings, WorldSummary, generate_world
 from features.ingest import IngestReport, IngestSettings, ingest
 from features.store import current_version
+from models.cluster import connect
 from models.scoring.control import ControlSettings
 from models.scoring.files import LATEST, run_name
 from models.scoring.monitoring import flags_markdown
@@ -235,7 +236,8 @@ def task_runner(settings: ScoringSettings) -> TaskRunner[Any]:
     """Threads on this machine by default; a Dask cluster when configured."""
     if settings.task_runner == "dask":
         if settings.dask_address:
-            return DaskTaskRunner(address=settings.dask_address)
+            with connect(settings.dask_address, "scoring.dask_address"):
+                return DaskTaskRunner(address=settings.dask_address)
         return DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1})
     return ThreadPoolTaskRunner(max_workers=1)
 

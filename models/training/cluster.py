@@ -17,13 +17,11 @@ import dask.array as da
 import lightgbm as lgb
 import numpy as np
 import numpy.typing as npt
-from distributed import Client, Future
+from distributed import Future
 from lightgbm.dask import DaskLGBMClassifier
 
-from features.errors import UserError
+from models.cluster import connect
 from models.training.stopping import StopWhenValidationStalls
-
-CONNECT_SECONDS = 30
 
 
 def fit_on_cluster(
@@ -36,21 +34,8 @@ def fit_on_cluster(
     stopping: StopWhenValidationStalls,
 ) -> lgb.Booster:
     """A booster grown by the workers of the scheduler at `address`, one share of rows each."""
-    try:
-        client = Client(address, timeout=f"{CONNECT_SECONDS}s")
-    except OSError as error:
-        raise UserError(
-            f"train.dask_address: no Dask scheduler answers at {address} within "
-            f"{CONNECT_SECONDS} s: start it, or set train.dask_address to null to train on "
-            "this machine."
-        ) from error
-    with client:
+    with connect(address, "train.dask_address") as client:
         workers = len(client.scheduler_info()["workers"])
-        if workers == 0:
-            raise UserError(
-                f"train.dask_address: the Dask scheduler at {address} has no workers: "
-                "start `dask worker` processes for it."
-            )
         # One share of rows per worker, sent straight to it rather than inside the graph.
         shares = np.array_split(np.arange(len(label)), workers)
         rows = client.scatter([matrix[share] for share in shares])

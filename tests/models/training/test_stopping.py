@@ -8,10 +8,7 @@ import pytest
 from sklearn.datasets import make_classification
 from sklearn.metrics import roc_auc_score
 
-from features.errors import UserError
-from models.training.cluster import fit_on_cluster
 from models.training.stopping import StopWhenValidationStalls, roc_auc
-from tests.pipelines.processes import free_port
 
 PARAMS = {"objective": "binary", "learning_rate": 0.3, "num_leaves": 15, "verbosity": -1}
 
@@ -41,16 +38,3 @@ def test_stops_at_the_round_lightgbm_early_stopping_picks() -> None:
     assert ours.best_score["validation"]["auc"] == pytest.approx(
         theirs.best_score["valid_0"]["auc"], abs=1e-12
     )
-
-
-def test_an_unreachable_scheduler_is_one_line_naming_the_setting(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr("models.training.cluster.CONNECT_SECONDS", 2)
-    address = f"tcp://127.0.0.1:{free_port()}"
-    label = np.array([0, 1, 0, 1])
-    stopping = StopWhenValidationStalls(np.zeros((4, 1)), label, 5)
-    with pytest.raises(
-        UserError, match=f"^train.dask_address: no Dask scheduler answers at {address}"
-    ):
-        fit_on_cluster(address, PARAMS, 5, np.zeros((4, 1)), label, ["x"], stopping)
