@@ -232,10 +232,13 @@ class RunList:
         ]
 
     def page(self, chosen: ListFilter, number: int) -> pd.DataFrame:
-        """Page `number` (from 1) of the customers passing the filter, best first."""
+        """Page `number` (from 1) of the customers passing the filter, best first.
+
+        With whether each is in the control group, shown beside may be contacted.
+        """
         where, parameters = chosen.where()
         return self._query(
-            f"SELECT {as_text(PAGE_COLUMNS)} FROM ranked WHERE {where} "
+            f"SELECT {as_text(PAGE_COLUMNS)}, control FROM ranked WHERE {where} "
             "ORDER BY rank LIMIT ? OFFSET ?",
             [*parameters, PAGE_SIZE, (number - 1) * PAGE_SIZE],
         )

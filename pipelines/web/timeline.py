@@ -15,6 +15,8 @@ import pandas as pd
 from features.views import open_version
 
 MAX_EVENTS = 500
+CODE_COLUMNS = {"category", "channel", "status", "priority", "survey_type", "event_type"}
+"""Columns holding codes ("social_mention"), shown in words ("social mention")."""
 EVENT_TABLES = {
     # table: (kind shown, time column, columns described, in order)
     "purchases": (
@@ -59,10 +61,16 @@ def value_text(value: object) -> str:
     return str(value)
 
 
+def code_text(column: str, value: object) -> str:
+    """A value as a person reads it, codes with spaces for underscores; ids stay as stored."""
+    text = value_text(value)
+    return text.replace("_", " ") if column in CODE_COLUMNS else text
+
+
 def details_text(row: pd.Series, columns: tuple[str, ...]) -> str:
     """The known values of an event, each with its column name: "status completed · ..."."""
     return " · ".join(
-        f"{column.replace('_', ' ')} {value_text(row[column])}"
+        f"{column.replace('_', ' ')} {code_text(column, row[column])}"
         for column in columns
         if not pd.isna(row[column]) and row[column] != ""
     )

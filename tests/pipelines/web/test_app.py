@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
+from models.scoring.control import ControlSettings, hold_out_controls
 from pipelines.web.access import add_user, remove_user
 from pipelines.web.app import WebSettings, create_app
 from tests.pipelines.web.conftest import LATEST_RUN, NOT_RUNS, OLDER_RUN, SEGMENTS, Runs
@@ -228,6 +229,7 @@ def test_the_customer_page_shows_reasons_and_timeline(scores: Path, runs: Runs) 
     for reason in (row["reason_1"], row["reason_2"], row["reason_3"]):
         assert reason.replace("'", "&#39;") in page
     assert page.index("ticket id T2") < page.index("order id O2")  # newest first
+    assert "event type community post" in page and "community_post" not in page
     older = browser.get("/customer", params={"id": "C001", "run": OLDER_RUN}).text
     after = re.findall(r'<tr class="after">\s*<td>([\d-]+)', older)
     assert after == ["2024-05-01", "2024-04-01", "2024-03-01"]  # on or after 2024-03-01
@@ -261,3 +263,30 @@ def test_an_evaluated_run_links_to_what_its_outreach_did(scores: Path) -> None:
     assert f'href="/evaluation?run={OLDER_RUN}"' in listed
     shown = browser.get("/evaluation", params={"run": OLDER_RUN})
     assert shown.status_code == 200 and shown.text == "<h1>What outreach did</h1>"
+
+
+def test_control_customers_are_marked_in_the_list_and_on_their_page(
+    scores: Path, runs: Runs
+) -> None:
+    ranked = runs.latest.assign(
+        control=hold_out_controls(runs.latest, ControlSettings(control_share=0.3))
+    )
+    ranked.to_parquet(scores / LATEST_RUN / "ranked_list.parquet", index=False)
+    browser = client(scores)
+    listed = browser.get("/?contactable=yes").text
+    shown = ranked[ranked["contactable"]].head(50)
+    cells = re.findall(r"<td>(yes[^<]*)</td>\s*</tr>", listed)
+    assert cells == [
+        "yes, control group: do not contact" if control else "yes" for control in shown["control"]
+    ]
+    held_out = ranked.groupby("segment")["control"].sum()
+    for segment, control in held_out[held_out > 0].items():
+        assert re.search(
+            rf"<td>{segment}</td>(\s*<td class=\"number\">[\d,]+</td>){{2}}"
+            rf"<td class=\"number\">{control}</td>",
+            listed,
+        )
+    one = ranked.loc[ranked["control"], "customer_id"].iloc[0]
+    other = ranked.loc[~ranked["control"], "customer_id"].iloc[0]
+    assert "held out of this run's outreach" in browser.get("/customer", params={"id": one}).text
+    assert "held out" not in browser.get("/customer", params={"id": other}).text
