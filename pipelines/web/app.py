@@ -246,7 +246,7 @@ def list_page(request: Request, viewer: LoggedIn) -> Response:
         previous_page=link("/", **{**query, "page": number - 1}) if number > 1 else None,
         next_page=link("/", **{**query, "page": number + 1}) if number < pages else None,
         customer_link=lambda customer_id: link("/customer", run=run.name, id=customer_id),
-        report_link=link("/report", run=run.name),
+        report_link=f"/runs/{quote(run.name)}/report.html",
         evaluation_link=link("/evaluation", run=run.name)
         if (run.folder / EVALUATION / REPORT).is_file()
         else None,
@@ -318,14 +318,44 @@ def customer_page(request: Request, viewer: LoggedIn) -> Response:
     )
 
 
-@router.get("/report")
-def report(request: Request, viewer: LoggedIn) -> Response:
-    """The run's own report.html."""
-    run = find_run(web(request).settings.scores, request.query_params.get("run"))
-    path = run.folder / "report.html"
-    if not path.is_file() or path.is_symlink():
-        return message(request, viewer, 404, "No report", f"Run {run.name} has no report.")
-    return FileResponse(path, media_type="text/html; charset=utf-8")
+def report_files(manifest: dict[str, Any]) -> set[str]:
+    """The files of a run its report links to, besides the ranked list itself."""
+    files = set(manifest.get("segment_files", {}).values())
+    newcomers = manifest.get("monitoring", {}).get("newcomers", {})
+    return files | {counts["file"] for counts in newcomers.values()}
+
+
+@router.get("/runs/{name}/{file:path}")
+def run_file(request: Request, viewer: LoggedIn, name: str, file: str) -> Response:
+    """The run's own report.html, and the files it links to, at the paths it links them.
+
+    The ranked list goes through the page's own download (control customers left out,
+    logged); segment and newcomer files, written without control customers, are sent as
+    they are and logged. Nothing else of the run folder is served.
+    """
+    run = find_run(web(request).settings.scores, name)
+    if file in ("ranked_list.csv", "ranked_list.xlsx"):
+        whole_list = link(
+            f"/download.{file.rsplit('.', 1)[1]}", run=run.name, include_not_contactable=1
+        )
+        return RedirectResponse(whole_list, status_code=303)
+    path = run.folder / file
+    served = {"report.html", *report_files(run.manifest)}
+    if file not in served or not path.is_file() or path.is_symlink():
+        return message(request, viewer, 404, "No such file", f"Run {run.name} has no file {file}.")
+    if file == "report.html":
+        return FileResponse(path, media_type="text/html; charset=utf-8")
+    with path.open("rb") as handle:
+        rows = sum(1 for _ in handle) - 1  # the header line
+    log_download(
+        web(request).settings.scores / AUDIT_FILE,
+        viewer.user,
+        run.name,
+        "csv",
+        {"run": run.name, "file": file},
+        rows,
+    )
+    return FileResponse(path, media_type=MEDIA_TYPES["csv"], filename=path.name)
 
 
 @router.get("/evaluation")

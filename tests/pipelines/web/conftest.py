@@ -98,6 +98,9 @@ def write_run(scores: Path, name: str, ranked: pd.DataFrame, store_version: Path
     write_csv(ranked, folder / "ranked_list.csv")
     write_xlsx(ranked, folder / "ranked_list.xlsx", SEGMENTS)
     (folder / "report.html").write_text(f"<!DOCTYPE html><h1>Report of run {name}</h1>")
+    (folder / "segments").mkdir()
+    champions = ranked[(ranked["segment"] == "Champion") & ranked["contactable"]]
+    write_csv(champions, folder / "segments" / "champion.csv")
     segments = {
         rule.name: {
             "customers": int((ranked["segment"] == rule.name).sum()),
@@ -113,6 +116,7 @@ def write_run(scores: Path, name: str, ranked: pd.DataFrame, store_version: Path
             "as_of": ranked["as_of"].iloc[0].isoformat(),
             "customers": len(ranked),
             "segments": segments,
+            "segment_files": {"Champion": "segments/champion.csv"},
             "input_store": str(store_version.parent.parent),
             "input_fingerprint": store_version.name,
         },

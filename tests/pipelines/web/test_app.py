@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
@@ -23,7 +24,7 @@ PAGES = [
     "/download.csv",
     "/download.xlsx?include_not_contactable=1",
     "/customer?id=C001",
-    "/report",
+    f"/runs/{LATEST_RUN}/report.html",
 ]
 
 
@@ -190,7 +191,7 @@ def test_a_download_with_a_bad_filter_is_refused(scores: Path) -> None:
 
 
 @pytest.mark.parametrize("name", [*NOT_RUNS, "%252e%252e"])
-@pytest.mark.parametrize("path", ["/", "/report", "/download.csv", "/customer?id=C001"])
+@pytest.mark.parametrize("path", ["/", "/evaluation", "/download.csv", "/customer?id=C001"])
 def test_no_request_opens_anything_but_a_run(cluttered: Path, path: str, name: str) -> None:
     answer = client(cluttered).get(path, params={"run": name})
     assert answer.status_code == 404
@@ -239,12 +240,33 @@ def test_the_customer_page_shows_reasons_and_timeline(scores: Path, runs: Runs) 
 
 def test_the_report_and_the_headers(scores: Path) -> None:
     browser = client(scores)
-    report = browser.get("/report", params={"run": OLDER_RUN})
+    report = browser.get(f"/runs/{OLDER_RUN}/report.html")
     assert report.text == f"<!DOCTYPE html><h1>Report of run {OLDER_RUN}</h1>"
     assert "frame-ancestors 'none'" in report.headers["content-security-policy"]
     assert report.headers["x-content-type-options"] == "nosniff"
     for docs in ("/docs", "/openapi.json", "/redoc"):
         assert browser.get(docs).status_code == 404
+
+
+def test_the_reports_links_lead_to_its_files_through_the_page(scores: Path, runs: Runs) -> None:
+    browser = client(scores)
+    assert f'href="/runs/{LATEST_RUN}/report.html"' in browser.get("/").text
+    whole_list = browser.get(f"/runs/{LATEST_RUN}/ranked_list.xlsx")
+    assert whole_list.status_code == 303
+    assert whole_list.headers["location"] == (
+        f"/download.xlsx?run={LATEST_RUN}&include_not_contactable=1"
+    )
+    champions = browser.get(f"/runs/{LATEST_RUN}/segments/champion.csv")
+    expected = runs.latest.query("segment == 'Champion' and contactable")
+    assert champions.status_code == 200
+    sent = pd.read_csv(io.BytesIO(champions.content), encoding="utf-8-sig", dtype=str)
+    assert sent["customer_id"].tolist() == expected["customer_id"].tolist()
+    assert audit_lines(scores)[-1]["filter"] == {"run": LATEST_RUN, "file": "segments/champion.csv"}
+    assert audit_lines(scores)[-1]["rows"] == len(expected)
+    for other in ("ranked_list.parquet", "manifest.json", "segments/../manifest.json", "x.csv"):
+        answer = browser.get(f"/runs/{LATEST_RUN}/{other}")
+        assert answer.status_code == 404, other
+    assert browser.get("/runs/not-a-run/report.html").status_code == 404
 
 
 def test_without_runs_the_page_says_what_to_do(tmp_path: Path) -> None:
