@@ -200,7 +200,13 @@ def test_no_request_opens_anything_but_a_run(cluttered: Path, path: str, name: s
 
 
 @pytest.mark.parametrize(
-    "path", ["/..%2f..%2fetc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/report/../../etc/passwd"]
+    "path",
+    [
+        "/..%2f..%2fetc/passwd",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "/runs/latest/../../../etc/passwd",
+        "/runs/latest/%2e%2e/manifest.json",
+    ],
 )
 def test_paths_lead_nowhere(scores: Path, path: str) -> None:
     assert client(scores).get(path).status_code == 404
