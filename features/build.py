@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from features.atomic import write_parquet_atomically
 from features.definitions import FEATURES, HELPERS, Family
+from features.engine import EngineSettings
 from features.schemas import FEATURE_DTYPES, feature_table_schema, validate_table
 from features.sentiment import register_lexicon, sentiment_sql
 from features.views import open_version
@@ -41,6 +42,8 @@ class FeatureSettings(BaseModel):
     """Folder of the feature tables, one features_<as-of>.parquet per cutoff."""
     activity_days: int = Field(365, gt=0)
     """Eligible: signed up before the cutoff with an order in this many days before it."""
+    duckdb: EngineSettings = EngineSettings()
+    """DuckDB's memory limit and spill folder for the feature build (also when scoring)."""
 
 
 def as_cutoffs(cutoffs: Sequence[pd.Timestamp | str]) -> pd.DataFrame:
@@ -184,7 +187,8 @@ def write_features(
     store_version: Path, as_of: pd.Timestamp, out: Path, settings: FeatureSettings | None = None
 ) -> pd.DataFrame:
     """Build the feature table for one cutoff from a store version and write it to `out`."""
-    table = build_features(open_version(store_version), [as_of], settings)
+    settings = settings or FeatureSettings()
+    table = build_features(open_version(store_version, engine=settings.duckdb), [as_of], settings)
     validate_table(table, feature_table_schema())
     write_parquet_atomically(table, out)
     return table

@@ -130,6 +130,13 @@ class _TableWriter:
 
     def _quarantine_records(self, records: pd.DataFrame) -> None:
         if self._quarantine is None:
+            # Every column of the table's files, also those a glob's first files lack.
+            theirs = [self.source.spec.source_name(c) for c in self.source.columns]
+            absent = [name for name in theirs if name not in records.columns]
+            records = pd.concat(
+                [records, pd.DataFrame(None, index=records.index, columns=absent, dtype="str")],
+                axis=1,
+            )
             table = pa.Table.from_pandas(records, preserve_index=False)
             path = self.folder / "quarantine" / f"{self.source.contract.name}.parquet"
             self._quarantine = pq.ParquetWriter(path, table.schema, compression="zstd")

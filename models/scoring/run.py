@@ -95,7 +95,7 @@ def prepare_scoring(
     """Resolve the model, check the as-of date, and write the feature table to `folder`."""
     started = time.perf_counter()
     loaded, version = check_request(store_version, as_of, model, settings)
-    table = build_features(open_version(store_version), [as_of], features)
+    table = build_features(open_version(store_version, engine=features.duckdb), [as_of], features)
     if table.empty:
         raise UserError(
             f"No customer is eligible as of {as_of:%Y-%m-%d}: none signed up before it with "

@@ -129,7 +129,7 @@ def ingest_world(source: Path, store: Path, name: str) -> Path:
 def test_stores_equal_those_of_in_memory_ingestion(
     worlds: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
-    monkeypatch.setattr("features.ingest.files.BATCH_ROWS", 97)
+    monkeypatch.setattr("features.ingest.files.BATCH_ROWS", 500)
     version = ingest_world(worlds[name], tmp_path / "store", name)
     assert store_fingerprints(version) == json.loads(EXPECTED.read_text())[name]
 
