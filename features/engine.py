@@ -1,8 +1,8 @@
 """DuckDB connections with a memory limit and a spill folder, so large joins go to disk.
 
 DuckDB keeps within its memory limit by writing what does not fit to its temporary
-folder. Ingestion, the feature build and scoring open their connections here, with
-the limit and folder of the configuration (`features.duckdb` in configs/advocacy.yaml); ingestion
+folder. The feature build (also when scoring) opens its connections here, with the limit
+and folder of the configuration (`features.duckdb` in configs/advocacy.yaml); ingestion
 uses a fixed gigabyte and spills into the store version it is writing.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 from pydantic import BaseModel, ConfigDict, field_validator
 
-_SIZE = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
 _SHARE = re.compile(r"^(\d+(\.\d+)?)\s*%$")
 SPILL = "advocacy-duckdb"
 """Default spill folder, in the system's temporary folder."""
@@ -49,7 +49,10 @@ class EngineSettings(BaseModel):
         if share:
             total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
             return int(total * float(share.group(1)) / 100)
-        number, unit = re.match(r"^([\d.]+)\s*(\w+)$", self.memory_limit).groups()  # type: ignore[union-attr]
+        size = _SIZE.match(self.memory_limit)
+        if size is None:  # unreachable: the validator admits only shares and sizes
+            raise ValueError(self.memory_limit)
+        number, unit = size.groups()
         power = "KMGT".index(unit[0].upper()) + 1
         base = 1024 if unit.lower().endswith("ib") else 1000
         return int(float(number) * base**power)
