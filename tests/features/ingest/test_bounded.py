@@ -132,6 +132,9 @@ def test_stores_equal_those_of_in_memory_ingestion(
     monkeypatch.setattr("features.ingest.files.BATCH_ROWS", 500)
     version = ingest_world(worlds[name], tmp_path / "store", name)
     assert store_fingerprints(version) == json.loads(EXPECTED.read_text())[name]
+    files = {p.relative_to(version).as_posix() for p in version.rglob("*") if p.is_file()}
+    tables = {f"{name}.parquet" for name in TABLE_NAMES}
+    assert files == {MANIFEST, *tables, *(f"quarantine/{table}" for table in tables)}
 
 
 def _record(root: Path) -> None:
