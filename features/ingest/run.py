@@ -30,7 +30,7 @@ from features.contracts import (
     build_schema,
     with_all_columns,
 )
-from features.engine import EngineSettings, connect
+from features.engine import EngineSettings
 from features.ingest.files import FileRows, SourceTable, TableSource, open_table
 from features.ingest.parsing import known_timezone, parse_table
 from features.ingest.quarantine import quarantine_records, validate_rows
@@ -183,11 +183,13 @@ def _ingest_table(
     spec = settings.tables.get(contract.name, TableSource())
     source = open_table(settings.source, contract, spec)
     spelling = spec.value_format(settings.naive_timezone)
-    connection = connect(
-        EngineSettings(memory_limit=DUCKDB_MEMORY, spill_folder=scratch / "duckdb")
-    )
+    engine = EngineSettings(memory_limit=DUCKDB_MEMORY, spill_folder=scratch / "duckdb")
     rows = source.write_ids(scratch / f"{contract.name}-ids.parquet")
-    shared = SharedIds(connection, scratch / f"{contract.name}-ids.parquet")
+    shared = SharedIds(
+        engine,
+        scratch / f"{contract.name}-ids.parquet",
+        scratch / f"{contract.name}-shared.parquet",
+    )
     schema = build_schema(contract, as_of, known_customers)
     row_checks = build_schema(contract, as_of, known_customers, unique_ids=False)
     writer = _TableWriter(source, rows, out)
@@ -209,10 +211,9 @@ def _ingest_table(
             typed,
             _all_failures(parse_failures[~held_failures], validate_rows(typed, schema)),
         )
-    dropped, judged = held.judge(connection, scratch / f"{contract.name}-judged.parquet")
+    dropped, judged = held.judge(engine, scratch / f"{contract.name}-judged.parquet")
     for raw, typed, failures in judged:
         writer.write(raw, typed, failures)
-    connection.close()
     quarantined, by_rule = writer.close()
     return TableReport(
         table=contract.name,

@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from features.contracts import STORE_DTYPES, TableContract, arrow_schema
+from features.engine import EngineSettings, connect
 
 CHUNK_ROWS = 1_000_000
 RAW = "raw:"
@@ -34,16 +34,22 @@ def _quoted(column: str) -> str:
 
 
 class SharedIds:
-    """Which rows, batch by batch in position order, have an id that other rows have too."""
+    """Which rows, batch by batch in position order, have an id that other rows have too.
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection, ids_file: Path) -> None:
+    DuckDB writes their positions to a file and is closed before the batches are read:
+    its memory is not held while they are checked.
+    """
+
+    def __init__(self, engine: EngineSettings, ids_file: Path, positions_file: Path) -> None:
         ids = f"read_parquet({_sql_path(ids_file)})"
-        reader = connection.sql(
-            f"SELECT position FROM {ids} WHERE id IN "
-            f"(SELECT id FROM {ids} WHERE id IS NOT NULL GROUP BY id HAVING count(*) > 1) "
-            "ORDER BY position"
-        ).to_arrow_reader(CHUNK_ROWS)
-        self._chunks = (batch.column(0).to_numpy() for batch in reader)
+        with connect(engine) as connection:
+            connection.execute(
+                f"COPY (SELECT position FROM {ids} WHERE id IN "
+                f"(SELECT id FROM {ids} WHERE id IS NOT NULL GROUP BY id HAVING count(*) > 1) "
+                f"ORDER BY position) TO {_sql_path(positions_file)} (FORMAT parquet)"
+            )
+        batches = pq.ParquetFile(positions_file).iter_batches(CHUNK_ROWS)
+        self._chunks = (batch.column(0).to_numpy() for batch in batches)
         self._pending = np.empty(0, dtype=np.int64)
 
     def mask(self, positions: pd.RangeIndex) -> np.ndarray:
@@ -112,7 +118,7 @@ class HeldRows:
         self.rows += len(staged)
 
     def judge(
-        self, connection: duckdb.DuckDBPyConnection, judged_file: Path
+        self, engine: EngineSettings, judged_file: Path
     ) -> tuple[int, Iterator[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]]:
         """Judge the staged rows together; returns the count of exact copies dropped.
 
@@ -125,13 +131,14 @@ class HeldRows:
         contract = self.contract
         values = ", ".join(_quoted(c) for c in contract.column_names)
         key = _quoted(contract.id_column)
-        connection.execute(
-            f"COPY (SELECT * EXCLUDE (copy), {key} IS NOT NULL "
-            f"AND count(*) OVER (PARTITION BY {key}) > 1 AS conflicting FROM ("
-            f"SELECT *, row_number() OVER (PARTITION BY {values} ORDER BY position) AS copy "
-            f"FROM read_parquet({_sql_path(self.path)})) WHERE copy = 1 ORDER BY position) "
-            f"TO {_sql_path(judged_file)} (FORMAT parquet)"
-        )
+        with connect(engine) as connection:
+            connection.execute(
+                f"COPY (SELECT * EXCLUDE (copy), {key} IS NOT NULL "
+                f"AND count(*) OVER (PARTITION BY {key}) > 1 AS conflicting FROM ("
+                f"SELECT *, row_number() OVER (PARTITION BY {values} ORDER BY position) AS copy "
+                f"FROM read_parquet({_sql_path(self.path)})) WHERE copy = 1 ORDER BY position) "
+                f"TO {_sql_path(judged_file)} (FORMAT parquet)"
+            )
         judged = pq.ParquetFile(judged_file)
         return self.rows - judged.metadata.num_rows, self._chunks(judged)
 
