@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from features.atomic import write_parquet_atomically
 from features.availability import available_features
 from features.definitions import FEATURE_NAMES, FEATURES, HELPERS, Family
+from features.engine import EngineSettings
 from features.schemas import FEATURE_DTYPES, feature_table_schema, validate_table
 from features.sentiment import register_lexicon, sentiment_sql
 from features.store import present_sources
@@ -43,6 +44,8 @@ class FeatureSettings(BaseModel):
     """Folder of the feature tables, one features_<as-of>.parquet per cutoff."""
     activity_days: int = Field(365, gt=0)
     """Eligible: signed up before the cutoff with an order in this many days before it."""
+    duckdb: EngineSettings = EngineSettings()
+    """DuckDB's memory limit and spill folder for the feature build (also when scoring)."""
 
 
 def as_cutoffs(cutoffs: Sequence[pd.Timestamp | str]) -> pd.DataFrame:
@@ -194,8 +197,11 @@ def write_features(
     store_version: Path, as_of: pd.Timestamp, out: Path, settings: FeatureSettings | None = None
 ) -> pd.DataFrame:
     """Build the feature table for one cutoff from a store version and write it to `out`."""
+    settings = settings or FeatureSettings()
     names = store_features(store_version)
-    table = build_features(open_version(store_version), [as_of], settings, names)
+    table = build_features(
+        open_version(store_version, engine=settings.duckdb), [as_of], settings, names
+    )
     validate_table(table, feature_table_schema(names))
     write_parquet_atomically(table, out)
     return table

@@ -52,6 +52,15 @@ STORE_DTYPES: dict[ColumnKind, str] = {
     "integer": "Int64",
     "boolean": "boolean",
 }
+# Parquet types of the curated store, one per column kind; they match STORE_DTYPES.
+ARROW_TYPES: dict[ColumnKind, arrow.DataType] = {
+    "id": arrow.string(),
+    "text": arrow.string(),
+    "timestamp": arrow.timestamp("us", tz="UTC"),
+    "number": arrow.float64(),
+    "integer": arrow.int64(),
+    "boolean": arrow.bool_(),
+}
 
 
 @dataclass(frozen=True)
@@ -243,19 +252,29 @@ TABLE_CHECKS: dict[str, list[tuple[str, str, Callable[[pd.DataFrame], pd.Series]
 }
 
 
+def arrow_schema(table: TableContract) -> arrow.Schema:
+    """The Parquet schema of a curated table."""
+    return arrow.schema([(column.name, ARROW_TYPES[column.kind]) for column in table.columns])
+
+
 def build_schema(
-    table: TableContract, as_of: pd.Timestamp, known_customers: pd.Index | None = None
+    table: TableContract,
+    as_of: pd.Timestamp,
+    known_customers: arrow.Array | None = None,
+    unique_ids: bool = True,
 ) -> pa.DataFrameSchema:
     """The pandera schema for the typed rows of one table (all contract columns present).
 
     `known_customers` are the customer ids that passed the customers contract; rows of
-    other tables that name anyone else fail the `unknown_customer` rule.
+    other tables that name anyone else fail the `unknown_customer` rule. Without
+    `unique_ids`, ids are not checked for uniqueness (rows sharing an id are judged
+    apart, see `features.ingest.shared`).
     """
     per_column = _column_checks(table, as_of)
     if known_customers is not None and table.name != "customers":
         # Arrow's hash lookup: pandas' isin on string arrays copies the set into Python
         # objects on every call, which dominates ingestion at a million customers.
-        known = arrow.array(known_customers, type=arrow.string())
+        known = known_customers
         per_column.setdefault("customer_id", []).append(
             _rule(
                 "unknown_customer",
@@ -272,7 +291,7 @@ def build_schema(
             STORE_DTYPES[column.kind],
             checks=per_column.get(column.name, []),
             nullable=not column.required,
-            unique=column.name == table.id_column,
+            unique=unique_ids and column.name == table.id_column,
         )
         for column in table.columns
     }

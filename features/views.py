@@ -14,17 +14,17 @@ import duckdb
 import pandas as pd
 
 from features.contracts import CONTRACTS, TABLE_NAMES, with_all_columns
+from features.engine import EngineSettings, connect
 
 
-def _connect() -> duckdb.DuckDBPyConnection:
-    connection = duckdb.connect()
-    connection.execute("SET TimeZone = 'UTC'")
-    return connection
+def open_version(
+    version: Path, threads: int | None = None, engine: EngineSettings | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Views over one version folder of the curated store (see `features.store`).
 
-
-def open_version(version: Path, threads: int | None = None) -> duckdb.DuckDBPyConnection:
-    """Views over one version folder of the curated store (see `features.store`)."""
-    connection = _connect()
+    `engine`: DuckDB's memory limit and spill folder (default: half the machine's memory).
+    """
+    connection = connect(engine or EngineSettings())
     if threads:
         connection.execute(f"SET threads = {int(threads)}")
     for name in TABLE_NAMES:
@@ -40,7 +40,7 @@ def open_version(version: Path, threads: int | None = None) -> duckdb.DuckDBPyCo
 
 def open_frames(tables: Mapping[str, pd.DataFrame]) -> duckdb.DuckDBPyConnection:
     """Views over in-memory tables (missing tables and optional columns are empty or NULL)."""
-    connection = _connect()
+    connection = connect(EngineSettings())
     for name in TABLE_NAMES:
         frame = with_all_columns(tables.get(name, pd.DataFrame()), CONTRACTS[name])
         connection.register(f"{name}_frame", frame)

@@ -141,12 +141,24 @@ class SourceTable:
         present = {c for file in self.files for c in file.to_contract.values()}
         return tuple(c for c in self.contract.column_names if c in present)
 
-    def read_ids(self) -> tuple[pd.Series, FileRows]:
-        """Every row's id as text (index: position across the files) and where rows lie."""
-        ids = [self._file_ids(file) for file in self.files]
-        starts = np.cumsum([0, *(len(part) for part in ids)], dtype=np.int64)[:-1]
-        rows = FileRows(tuple(file.path for file in self.files), starts)
-        return pd.concat([pd.Series(dtype="str"), *ids], ignore_index=True), rows
+    def write_ids(self, path: Path) -> FileRows:
+        """Write every row's id as text, with its position across the files, to `path`.
+
+        Parquet (position, id), batch by batch: a table's ids may not fit in memory.
+        Returns where the rows lie.
+        """
+        schema = pa.schema([("position", pa.int64()), ("id", pa.string())])
+        starts, position = [], 0
+        with pq.ParquetWriter(path, schema) as writer:
+            for file in self.files:
+                starts.append(position)
+                for ids in self._file_ids(file):
+                    positions = np.arange(position, position + len(ids), dtype=np.int64)
+                    writer.write_table(
+                        pa.table([positions, pa.array(ids, type=pa.string())], schema=schema)
+                    )
+                    position += len(ids)
+        return FileRows(tuple(file.path for file in self.files), np.array(starts, dtype=np.int64))
 
     def read_batches(self) -> Iterator[pd.DataFrame]:
         """Batches of rows under contract column names, indexed by position across files.
@@ -178,11 +190,10 @@ class SourceTable:
         frame.index = pd.RangeIndex(start, start + len(frame))
         return frame
 
-    def _file_ids(self, file: SourceFile) -> pd.Series:
+    def _file_ids(self, file: SourceFile) -> Iterator[pd.Series]:
         source = next(s for s, c in file.to_contract.items() if c == self.contract.id_column)
-        batches = (b.column(0).to_pandas().astype("str") for b in self._batches(file, [source]))
-        # A file with a header and no rows yields no batch.
-        return pd.concat([pd.Series(dtype="str"), *batches], ignore_index=True)
+        for batch in self._batches(file, [source]):
+            yield batch.column(0).to_pandas().astype("str")
 
     def _batches(self, file: SourceFile, columns: list[str]) -> Iterator[pa.RecordBatch]:
         try:

@@ -42,14 +42,6 @@ def validate_rows(typed: pd.DataFrame, schema: pandera.DataFrameSchema) -> pd.Da
     return no_failures()
 
 
-def exact_duplicates(typed: pd.DataFrame, id_column: str) -> pd.Series:
-    """Rows that repeat an earlier row value for value (only rows sharing an id can)."""
-    shares_id = typed[id_column].notna() & typed[id_column].duplicated(keep=False)
-    repeated = pd.Series(False, index=typed.index)
-    repeated[shares_id] = typed[shares_id].duplicated(keep="first")
-    return repeated
-
-
 def quarantine_records(
     raw: pd.DataFrame, failures: pd.DataFrame, rows: FileRows, names: Mapping[str, str]
 ) -> pd.DataFrame:

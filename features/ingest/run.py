@@ -8,14 +8,15 @@ that were dropped. The run's report says how many went where, per rule.
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
-import pandera.pandas as pandera
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -24,25 +25,20 @@ from features.clock import as_utc
 from features.contracts import (
     CONTRACTS,
     TABLE_NAMES,
-    ColumnKind,
     TableContract,
+    arrow_schema,
     build_schema,
     with_all_columns,
 )
+from features.engine import EngineSettings
 from features.ingest.files import FileRows, SourceTable, TableSource, open_table
 from features.ingest.parsing import known_timezone, parse_table
-from features.ingest.quarantine import exact_duplicates, quarantine_records, validate_rows
+from features.ingest.quarantine import quarantine_records, validate_rows
+from features.ingest.shared import HeldRows, SharedIds
 from features.store import MANIFEST, file_fingerprint, publish_version
 
-# Parquet types of the curated store; they match `features.contracts.STORE_DTYPES`.
-ARROW_TYPES: dict[ColumnKind, pa.DataType] = {
-    "id": pa.string(),
-    "text": pa.string(),
-    "timestamp": pa.timestamp("us", tz="UTC"),
-    "number": pa.float64(),
-    "integer": pa.int64(),
-    "boolean": pa.bool_(),
-}
+DUCKDB_MEMORY = "1GiB"
+"""DuckDB's memory during ingestion: the batches being checked need the rest."""
 
 
 class IngestSettings(BaseModel):
@@ -105,36 +101,52 @@ class _TableWriter:
     source: SourceTable
     rows: FileRows
     folder: Path
-    kept_ids: list[pd.Series] = field(default_factory=list)
-    quarantined: list[pd.DataFrame] = field(default_factory=list)
-    rules: list[pd.Series] = field(default_factory=list)
     rows_kept: int = 0
+    rows_quarantined: int = 0
+    by_rule: Counter[str] = field(default_factory=Counter)
     _writer: pq.ParquetWriter | None = None
+    _quarantine: pq.ParquetWriter | None = None
 
     def write(self, raw: pd.DataFrame, typed: pd.DataFrame, failures: pd.DataFrame) -> None:
         """Keep the rows without failures; quarantine the others with their reasons."""
         contract = self.source.contract
         kept = with_all_columns(typed.drop(index=failures["row"].unique()), contract)
         self._parquet().write_table(
-            pa.Table.from_pandas(kept, schema=self._schema(), preserve_index=False)
+            pa.Table.from_pandas(kept, schema=arrow_schema(contract), preserve_index=False)
         )
         self.rows_kept += len(kept)
-        self.kept_ids.append(kept[contract.id_column])
         if not failures.empty:
             names = {c: self.source.spec.source_name(c) for c in contract.column_names}
-            self.quarantined.append(quarantine_records(raw, failures, self.rows, names))
-            self.rules.append(failures["rule"])
+            self._quarantine_records(quarantine_records(raw, failures, self.rows, names))
+            self.by_rule.update(failures["rule"].astype("str"))
 
     def _parquet(self) -> pq.ParquetWriter:
         if self._writer is None:
             path = self.folder / f"{self.source.contract.name}.parquet"
-            self._writer = pq.ParquetWriter(path, self._schema(), compression="zstd")
+            self._writer = pq.ParquetWriter(
+                path, arrow_schema(self.source.contract), compression="zstd"
+            )
         return self._writer
 
-    def _schema(self) -> pa.Schema:
-        return pa.schema(
-            [(column.name, ARROW_TYPES[column.kind]) for column in self.source.contract.columns]
-        )
+    def _quarantine_records(self, records: pd.DataFrame) -> None:
+        if self._quarantine is None:
+            # Every column of the table's files, also those a glob's first files lack.
+            theirs = [self.source.spec.source_name(c) for c in self.source.columns]
+            absent = [name for name in theirs if name not in records.columns]
+            records = pd.concat(
+                [records, pd.DataFrame(None, index=records.index, columns=absent, dtype="str")],
+                axis=1,
+            )
+            table = pa.Table.from_pandas(records, preserve_index=False)
+            path = self.folder / "quarantine" / f"{self.source.contract.name}.parquet"
+            self._quarantine = pq.ParquetWriter(path, table.schema, compression="zstd")
+        else:
+            records = records.reindex(columns=self._quarantine.schema.names)
+            table = pa.Table.from_pandas(
+                records, schema=self._quarantine.schema, preserve_index=False
+            )
+        self._quarantine.write_table(table)
+        self.rows_quarantined += len(records)
 
     def close(self) -> tuple[int, dict[str, int]]:
         """Finish both files; return the quarantined row count and the count per rule.
@@ -143,83 +155,76 @@ class _TableWriter:
         the SQL downstream runs on any source.
         """
         self._parquet().close()
-        quarantine = (
-            pd.concat(self.quarantined, ignore_index=True)
-            if self.quarantined
-            else pd.DataFrame({"source_file": [], "source_row": [], "rules": []})
-        )
-        quarantine.to_parquet(
-            self.folder / "quarantine" / f"{self.source.contract.name}.parquet",
-            index=False,
-            compression="zstd",
-        )
-        rules = pd.concat(self.rules) if self.rules else pd.Series(dtype="str")
-        by_rule = {str(rule): int(n) for rule, n in rules.value_counts().sort_index().items()}
-        return len(quarantine), by_rule
+        if self._quarantine is None:
+            pd.DataFrame({"source_file": [], "source_row": [], "rules": []}).to_parquet(
+                self.folder / "quarantine" / f"{self.source.contract.name}.parquet",
+                index=False,
+                compression="zstd",
+            )
+        else:
+            self._quarantine.close()
+        return self.rows_quarantined, dict(sorted(self.by_rule.items()))
 
 
 def _ingest_table(
     contract: TableContract,
     settings: IngestSettings,
     as_of: pd.Timestamp,
-    known_customers: pd.Index | None,
+    known_customers: pa.Array | None,
     out: Path,
-) -> tuple[TableReport, pd.Series]:
-    """Ingest one table in batches; returns its report and the ids of the kept rows.
+    scratch: Path,
+) -> TableReport:
+    """Ingest one table in batches into `out`, staging in `scratch`; returns its report.
 
-    Rows whose id occurs more than once in the files are held back and judged together
-    at the end (exact copies dropped, conflicting ones quarantined); every other row is
-    validated with its batch, so memory is bounded by a batch, not by the files.
+    Rows whose id occurs more than once in the files are held back (staged on disk) and
+    judged together at the end (exact copies dropped, conflicting ones quarantined); every
+    row is validated with its batch, so memory is bounded by a batch, not by the files.
     """
     spec = settings.tables.get(contract.name, TableSource())
     source = open_table(settings.source, contract, spec)
     spelling = spec.value_format(settings.naive_timezone)
-    ids, rows = source.read_ids()
-    shares_id = (ids.notna() & ids.duplicated(keep=False)).to_numpy()
+    engine = EngineSettings(memory_limit=DUCKDB_MEMORY, spill_folder=scratch / "duckdb")
+    rows = source.write_ids(scratch / f"{contract.name}-ids.parquet")
+    shared = SharedIds(
+        engine,
+        scratch / f"{contract.name}-ids.parquet",
+        scratch / f"{contract.name}-shared.parquet",
+    )
     schema = build_schema(contract, as_of, known_customers)
+    row_checks = build_schema(contract, as_of, known_customers, unique_ids=False)
     writer = _TableWriter(source, rows, out)
-    held_raw, held_typed, held_failures = [], [], []
+    held = HeldRows(contract, scratch / f"{contract.name}-held.parquet")
+    rows_read = 0
     for raw in source.read_batches():
+        rows_read += len(raw)
         typed, parse_failures = parse_table(raw, contract, spelling)
-        held = shares_id[raw.index]
-        held_raw.append(raw[held])
-        held_typed.append(typed[held])
-        held_failures.append(parse_failures[parse_failures["row"].isin(raw.index[held])])
-        alone = parse_failures[~parse_failures["row"].isin(raw.index[held])]
-        typed = typed[~held]
-        writer.write(raw[~held], typed, _all_failures(alone, validate_rows(typed, schema)))
-    dropped = _judge_held(held_raw, held_typed, held_failures, schema, writer)
+        is_held = shared.mask(raw.index)
+        held_failures = parse_failures["row"].isin(raw.index[is_held])
+        held.write(
+            raw[is_held],
+            typed[is_held],
+            _all_failures(parse_failures[held_failures], validate_rows(typed[is_held], row_checks)),
+        )
+        typed = typed[~is_held]
+        writer.write(
+            raw[~is_held],
+            typed,
+            _all_failures(parse_failures[~held_failures], validate_rows(typed, schema)),
+        )
+    dropped, judged = held.judge(engine, scratch / f"{contract.name}-judged.parquet")
+    for raw, typed, failures in judged:
+        writer.write(raw, typed, failures)
     quarantined, by_rule = writer.close()
-    report = TableReport(
+    return TableReport(
         table=contract.name,
         files=[str(file.path) for file in source.files],
         columns=list(source.columns),
-        rows_read=len(ids),
+        rows_read=rows_read,
         exact_duplicates_dropped=dropped,
         rows_kept=writer.rows_kept,
         rows_quarantined=quarantined,
         quarantined_by_rule=by_rule,
     )
-    return report, pd.concat([pd.Series(dtype="str"), *writer.kept_ids], ignore_index=True)
-
-
-def _judge_held(
-    held_raw: list[pd.DataFrame],
-    held_typed: list[pd.DataFrame],
-    held_failures: list[pd.DataFrame],
-    schema: pandera.DataFrameSchema,
-    writer: _TableWriter,
-) -> int:
-    """Write the rows that share their id with others; returns the exact copies dropped."""
-    if not held_raw:  # no rows at all
-        return 0
-    raw, typed = pd.concat(held_raw), pd.concat(held_typed)
-    repeated = exact_duplicates(typed, writer.source.contract.id_column)
-    typed = typed[~repeated]
-    parse_failures = pd.concat(held_failures)
-    parse_failures = parse_failures[parse_failures["row"].isin(typed.index)]
-    writer.write(raw, typed, _all_failures(parse_failures, validate_rows(typed, schema)))
-    return int(repeated.sum())
 
 
 def _all_failures(parse_failures: pd.DataFrame, failures: pd.DataFrame) -> pd.DataFrame:
@@ -237,13 +242,20 @@ def _validate_into(
     only the manifest tells it from one that is there without values.
     """
     (folder / "quarantine").mkdir()
-    known_customers: pd.Index | None = None
+    scratch = folder / "scratch"  # staged rows; removed before the version is named
+    scratch.mkdir()
+    known_customers: pa.Array | None = None
     reports: list[TableReport] = []
-    for name in TABLE_NAMES:
-        report, kept_ids = _ingest_table(CONTRACTS[name], settings, as_of, known_customers, folder)
-        if name == "customers":
-            known_customers = pd.Index(kept_ids)
-        reports.append(report)
+    try:
+        for name in TABLE_NAMES:
+            reports.append(
+                _ingest_table(CONTRACTS[name], settings, as_of, known_customers, folder, scratch)
+            )
+            if name == "customers":
+                ids = pq.read_table(folder / "customers.parquet", columns=["customer_id"])
+                known_customers = ids.column(0).combine_chunks()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     manifest = {
         "tables": [asdict(report) for report in reports],
         "sources": {

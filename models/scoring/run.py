@@ -111,7 +111,9 @@ def prepare_scoring(
     started = time.perf_counter()
     loaded, version = check_request(store_version, as_of, model, settings)
     names = store_features(store_version)
-    table = build_features(open_version(store_version), [as_of], features, names)
+    table = build_features(
+        open_version(store_version, engine=features.duckdb), [as_of], features, names
+    )
     if table.empty:
         raise UserError(
             f"No customer is eligible as of {as_of:%Y-%m-%d}: none signed up before it with "

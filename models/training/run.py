@@ -43,7 +43,7 @@ def train_and_register(
     clear_interrupted_trainings(tracking)
     present = present_sources(store_version)
     parts = build_training_set(
-        open_version(store_version),
+        open_version(store_version, engine=features.duckdb),
         features,
         labels,
         training_set,

@@ -220,7 +220,7 @@ def test_failed_run_leaves_the_previous_store(
     def crash(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("features.ingest.run.exact_duplicates", crash)
+    monkeypatch.setattr("features.ingest.run.validate_rows", crash)
     with pytest.raises(RuntimeError, match="disk full"):
         run_ingest(source, tmp_path / "store")
     assert current_version(tmp_path / "store") == first.store_version
