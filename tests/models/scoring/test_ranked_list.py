@@ -63,7 +63,7 @@ def test_contributions_add_up_and_agree_with_shap_tree_explainer(
     contributions = model.contributions(rows)
     np.testing.assert_allclose(contributions.sum(axis=1), model.raw_score(rows), atol=1e-9)
     sample = rows.sample(300, random_state=1)
-    explainer = shap.TreeExplainer(model.booster)
+    explainer = shap.TreeExplainer(model.estimator)
     values = np.asarray(explainer.shap_values(model.matrix(sample)))
     values = values[-1] if values.ndim == 3 else values  # older shap: one array per class
     np.testing.assert_allclose(values, model.contributions(sample)[:, :-1], atol=1e-6)
