@@ -2,6 +2,7 @@
 
 - `last NPS >= 9`: ask the promoters.
 - `RFM`: the classic recency, frequency and monetary quintile score.
+- `last review rating 5`: ask those whose latest review gave five stars.
 
 A rule whose inputs the source lacks is left out (no surveys: no NPS rule).
 
@@ -25,13 +26,22 @@ from models.linear import LinearModel
 
 RFM_COLUMNS = {"days_since_last_order": False, "orders_365d": True, "revenue_365d": True}
 """RFM inputs -> whether a larger value is better."""
-RULE_INPUTS = {"last_nps_9_or_10": ("last_nps",), "rfm": tuple(RFM_COLUMNS)}
+RULE_INPUTS = {
+    "last_nps_9_or_10": ("last_nps",),
+    "rfm": tuple(RFM_COLUMNS),
+    "last_review_rating_5": ("last_review_rating",),
+}
 """The features each rule baseline reads."""
 
 
 def last_nps_score(rows: pd.DataFrame) -> pd.Series:
     """1 for customers whose latest NPS answer was 9 or 10, else 0."""
     return (rows["last_nps"] >= 9).astype("float64").fillna(0.0)
+
+
+def last_review_score(rows: pd.DataFrame) -> pd.Series:
+    """1 for customers whose latest rated review gave 5 stars, else 0."""
+    return (rows["last_review_rating"] >= 5).astype("float64").fillna(0.0)
 
 
 def rfm_score(rows: pd.DataFrame) -> pd.Series:
@@ -61,6 +71,7 @@ def fit_logistic_regression(
 RULES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
     "last_nps_9_or_10": last_nps_score,
     "rfm": rfm_score,
+    "last_review_rating_5": last_review_score,
 }
 
 
