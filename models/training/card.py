@@ -71,9 +71,10 @@ def model_in_words(result: TrainingResult) -> str:
     """The family, its shape, why it was chosen, and what its reasons are."""
     choice, params = result.family, result.params
     chosen = (
-        f"chosen over {FAMILY_WORDS[choice.runner_up]} by PR-AUC on the validation cutoff "
-        f"({choice.validation_pr_auc[choice.family]:.3f} against "
-        f"{choice.validation_pr_auc[choice.runner_up]:.3f})"
+        f"{'set in the configuration (train.family)' if choice.configured else 'chosen'} over "
+        f"{FAMILY_WORDS[choice.runner_up]}, with PR-AUC on the validation cutoff "
+        f"{choice.validation_pr_auc[choice.family]:.3f} against "
+        f"{choice.validation_pr_auc[choice.runner_up]:.3f}"
     )
     if choice.family == "lightgbm":
         return (
@@ -82,9 +83,8 @@ def model_in_words(result: TrainingResult) -> str:
         )
     return (
         f"Logistic regression (L2-regularized, C={params['C']:g}) on the standardized "
-        f"features, missing values imputed with the training median and flagged; {chosen}: "
-        "with this little data the booster ranked worse there. Reasons are exact "
-        "contributions in log-odds, coefficient x standardized value."
+        f"features, missing values imputed with the training median and flagged; {chosen}. "
+        "Reasons are exact contributions in log-odds, coefficient x standardized value."
     )
 
 

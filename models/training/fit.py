@@ -75,6 +75,8 @@ class TrainSettings(BaseModel):
     reference_num_leaves: int | None = 31
     """Leaves of the unconstrained reference model (no depth limit); null: skip it."""
     calibration: Literal["auto", "isotonic", "platt"] = "auto"
+    family: Literal["auto", "lightgbm", "logistic_regression"] = "auto"
+    """auto: the one with the higher validation PR-AUC (`models.training.family`)."""
     truth: Path | None = None
     """Ground truth of a generated world (truth/propensity.parquet), for oracle metrics."""
 
@@ -207,7 +209,12 @@ def train_model(parts: TrainingSet, settings: TrainSettings) -> TrainingResult:
     booster = fit_booster(parts, features, settings.booster, settings.seed)
     logistic = fit_logistic_regression(parts.train, parts.train["label"], features, settings.seed)
     candidates: dict[Family, Estimator] = {"lightgbm": booster, "logistic_regression": logistic}
-    choice = choose_family(parts.validation, features, candidates)
+    choice = choose_family(
+        parts.validation,
+        features,
+        candidates,
+        None if settings.family == "auto" else settings.family,
+    )
     estimator = candidates[choice.family]
     validation_raw = raw_score(estimator, parts.validation[features].to_numpy("float64"))
     validation_label = parts.validation["label"].to_numpy()

@@ -80,8 +80,9 @@ def test_better_version_takes_champion_and_worse_gets_challenger(
     medium_world: World, tmp_path: Path
 ) -> None:
     parts = medium_world.parts
-    strong = train_model(parts, TrainSettings(reference_num_leaves=None))
-    weak = train_model(parts, TrainSettings(booster=WEAK, reference_num_leaves=None))
+    boosters = TrainSettings(reference_num_leaves=None, family="lightgbm")
+    strong = train_model(parts, boosters)
+    weak = train_model(parts, boosters.model_copy(update={"booster": WEAK}))
     strong_pr_auc = strong.evaluation.loc[MODEL, "pr_auc"]
     weak_pr_auc = weak.evaluation.loc[MODEL, "pr_auc"]
     assert strong_pr_auc > weak_pr_auc + 0.005

@@ -133,7 +133,7 @@ def test_the_shop_model_family_is_chosen_on_validation_and_recorded(tracked: Sho
     run = MlflowClient().get_run(said.split()[2].rstrip(":"))
     assert run.data.tags["model_family"] == run.data.params["model_family"] == model.family
     card = (tracked.folder / "training" / f"version-{version}" / "model_card.md").read_text()
-    assert f"by PR-AUC on the validation cutoff ({chosen[2]} against {chosen[4]})" in card
+    assert f"with PR-AUC on the validation cutoff {chosen[2]} against {chosen[4]}." in card
 
 
 def test_the_shop_model_beats_the_last_five_star_review_rule(tracked: Shop) -> None:

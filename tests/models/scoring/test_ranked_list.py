@@ -23,7 +23,10 @@ from tests.models.conftest import World
 
 @pytest.fixture(scope="module")
 def trained(small_world: World) -> TrainingResult:
-    return train_model(small_world.parts, TrainSettings(reference_num_leaves=None))
+    # LightGBM, whose contributions are checked against SHAP's TreeExplainer below.
+    return train_model(
+        small_world.parts, TrainSettings(reference_num_leaves=None, family="lightgbm")
+    )
 
 
 def _ranked_list(world: World, trained: TrainingResult, folder: Path) -> pd.DataFrame:
