@@ -39,6 +39,7 @@ def test_model_beats_every_baseline_on_pr_auc(trained: TrainingResult) -> None:
     [
         "last_nps_9_or_10",
         "rfm",
+        "last_review_rating_5",
         pytest.param(
             "logistic_regression",
             marks=pytest.mark.xfail(
