@@ -92,6 +92,12 @@ class AdvocacyModel(PythonModel):
             )
         return rows[self.features].to_numpy("float64")
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickle, also a version registered before the linear family (its `booster`)."""
+        if "booster" in state:
+            state["estimator"] = state.pop("booster")
+        self.__dict__.update(state)
+
     @property
     def family(self) -> Family:
         """Which kind of estimator the model is."""

@@ -23,7 +23,7 @@ from models.training.record import TrainingRun, clear_interrupted_trainings, log
 
 MIN_PER_CLASS = 5  # calibration is chosen by 5-fold cross-validation on the validation part
 MIN_TRAIN_ADVOCATES = 100
-"""Advocates in the training cutoffs: about three per feature the model can use; with
+"""Advocates in the training cutoffs: two to four per feature the model can use; with
 fewer, which behaviours go with advocacy is mostly noise."""
 
 
@@ -48,8 +48,8 @@ def require_enough_data(parts: TrainingSet) -> None:
         raise UserError(
             f"The {part} {advocates:,} advocates among {len(rows):,} rows: too few to train "
             f"and judge a model. At least {MIN_TRAIN_ADVOCATES} advocates are needed in the "
-            f"training cutoffs and {MIN_PER_CLASS} in each of the validation and test cutoffs "
-            "(and as many non-advocates)"
+            f"training cutoffs and {MIN_PER_CLASS} in each of the validation and test cutoffs, "
+            f"with at least {MIN_PER_CLASS} non-advocates in each"
             + (
                 f"; at this advocacy rate ({rate:.1%}) that takes about "
                 f"{math.ceil(customers):,} active customers per cutoff, or a longer history "

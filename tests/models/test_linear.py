@@ -1,11 +1,16 @@
-"""The logistic regression's contributions: exact, in log-odds, one per feature."""
+"""The logistic regression's contributions: exact, in log-odds, one per feature; and the
+bundle that scores and explains either model family the same way."""
 
 from __future__ import annotations
 
+import pickle
+
+import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
 
+from models.bundle import AdvocacyModel, Calibrator
 from models.linear import LinearModel
 from models.training.baselines import fit_logistic_regression
 
@@ -54,3 +59,36 @@ def test_a_missing_value_is_explained_by_its_feature(
     step = regression.coef_[0][2] / flag_scale
     assert unknown[1] - known[1] == pytest.approx(step, rel=1e-9)
     assert known[0] == unknown[0]
+
+
+def test_both_families_score_and_explain_through_the_bundle(
+    fitted: tuple[LinearModel, pd.DataFrame],
+) -> None:
+    linear, rows = fitted
+    label = (rows["a"] > 0.8).astype(int).to_numpy()
+    booster = lgb.train(
+        {"objective": "binary", "verbosity": -1, "min_child_samples": 5, "seed": 0},
+        lgb.Dataset(rows.to_numpy("float64"), label),
+        num_boost_round=5,
+    )
+    for estimator, family in ((linear, "logistic_regression"), (booster, "lightgbm")):
+        model = AdvocacyModel(estimator, Calibrator("platt"), ["a", "b"], {})
+        model.calibrator.fit(model.raw_score(rows), label)
+        assert model.family == family
+        np.testing.assert_allclose(model.contributions(rows).sum(axis=1), model.raw_score(rows))
+
+
+def test_a_model_pickled_before_the_linear_family_still_loads(
+    fitted: tuple[LinearModel, pd.DataFrame],
+) -> None:
+    _, rows = fitted
+    booster = lgb.train(
+        {"objective": "binary", "verbosity": -1, "min_child_samples": 5, "seed": 0},
+        lgb.Dataset(rows.to_numpy("float64"), (rows["a"] > 0.8).astype(int).to_numpy()),
+        num_boost_round=5,
+    )
+    model = AdvocacyModel(booster, Calibrator("platt"), ["a", "b"], {})
+    model.__dict__["booster"] = model.__dict__.pop("estimator")  # as versions before it were
+    loaded = pickle.loads(pickle.dumps(model))
+    assert loaded.family == "lightgbm"
+    np.testing.assert_array_equal(loaded.raw_score(rows), booster.predict(rows, raw_score=True))
