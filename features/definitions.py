@@ -574,6 +574,18 @@ FEATURES: tuple[Feature, ...] = (
         good_when=">= 4",
         needs=("advocacy_events.rating",),
     ),
+    _f(
+        "last_review_rating",
+        "advocacy",
+        "float",
+        "Star rating of the latest rated review.",
+        "latest review gave {value:mean star}",
+        "arg_max(rating, occurred_at) FILTER (WHERE event_type = 'review' AND rating IS NOT NULL)",
+        "missing",
+        topic="review ratings",
+        good_when=">= 5",
+        needs=("advocacy_events.rating",),
+    ),
 )
 
 # Helper aggregates the derived features need, never part of the output.
@@ -608,6 +620,7 @@ OTHERWISE_PHRASES: dict[str, str] = {
     "comment_sentiment_365d": "no comments this year",
     "days_since_last_advocacy": "no advocacy so far",
     "mean_review_rating": "no reviews so far",
+    "last_review_rating": "no reviews so far",
 }
 YES_NO_FEATURES = frozenset(
     {"acquired_by_referral", "open_urgent_tickets", "is_promoter", "is_detractor"}

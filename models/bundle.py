@@ -1,9 +1,12 @@
 """The registered model: everything scoring needs, loaded as one thing.
 
-`AdvocacyModel` holds the LightGBM booster, the probability calibrator, the feature
-list and how each of those features was defined when it was trained. As an MLflow pyfunc
-model its `predict` returns calibrated probabilities; scoring also uses `raw_score`
-and `contributions` (exact TreeSHAP values in log-odds, which add up to `raw_score`).
+`AdvocacyModel` holds the estimator (a LightGBM booster or, where it ranked better on
+the validation cutoff, the regularized logistic regression: its `family`), the
+probability calibrator, the feature list and how each of those features was defined
+when it was trained. As an MLflow pyfunc model its `predict` returns calibrated
+probabilities; scoring also uses `raw_score` and `contributions` (exact per-feature
+contributions in log-odds, which add up to `raw_score`: TreeSHAP values for the
+booster, coefficient x standardized value for the linear model).
 """
 
 from __future__ import annotations
@@ -20,15 +23,18 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
 from features.errors import UserError
+from models.linear import LinearModel
 
 CalibrationMethod = Literal["isotonic", "platt"]
+Family = Literal["lightgbm", "logistic_regression"]
+Estimator = lgb.Booster | LinearModel
 
 
 @dataclass
 class Calibrator:
-    """Maps the booster's raw score (log-odds) to a calibrated probability.
+    """Maps the estimator's raw score (log-odds) to a calibrated probability.
 
-    Both methods are monotone in the raw score (increasing for a booster whose higher
+    Both methods are monotone in the raw score (increasing for an estimator whose higher
     scores mean more advocates), so calibration does not reorder customers.
     """
 
@@ -54,16 +60,16 @@ class Calibrator:
 
 
 class AdvocacyModel(PythonModel):
-    """Booster, calibrator and feature list of one trained advocacy-propensity model."""
+    """Estimator, calibrator and feature list of one trained advocacy-propensity model."""
 
     def __init__(
         self,
-        booster: lgb.Booster,
+        estimator: Estimator,
         calibrator: Calibrator,
         features: list[str],
         feature_definitions: dict[str, str],
     ) -> None:
-        self.booster = booster
+        self.estimator = estimator
         self.calibrator = calibrator
         self.features = features
         self.feature_definitions = feature_definitions
@@ -86,20 +92,41 @@ class AdvocacyModel(PythonModel):
             )
         return rows[self.features].to_numpy("float64")
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickle, also a version registered before the linear family (its `booster`)."""
+        if "booster" in state:
+            state["estimator"] = state.pop("booster")
+        self.__dict__.update(state)
+
+    @property
+    def family(self) -> Family:
+        """Which kind of estimator the model is."""
+        return "lightgbm" if isinstance(self.estimator, lgb.Booster) else "logistic_regression"
+
     def raw_score(self, rows: pd.DataFrame) -> npt.NDArray[np.float64]:
-        """The booster's log-odds score."""
-        return np.asarray(self.booster.predict(self.matrix(rows), raw_score=True))
+        """The estimator's log-odds score."""
+        return raw_score(self.estimator, self.matrix(rows))
 
     def probability(self, rows: pd.DataFrame) -> npt.NDArray[np.float64]:
         """Calibrated probability of advocating within the label horizon."""
         return self.calibrator.probability(self.raw_score(rows))
 
     def contributions(self, rows: pd.DataFrame) -> npt.NDArray[np.float64]:
-        """Exact TreeSHAP values per feature, plus the expected value as the last column."""
-        return np.asarray(self.booster.predict(self.matrix(rows), pred_contrib=True))
+        """Exact contributions per feature, plus the expected value as the last column."""
+        matrix = self.matrix(rows)
+        if isinstance(self.estimator, lgb.Booster):
+            return np.asarray(self.estimator.predict(matrix, pred_contrib=True))
+        return self.estimator.contributions(matrix)
 
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
     ) -> npt.NDArray[np.float64]:
         """MLflow's entry point: calibrated probabilities."""
         return self.probability(model_input)
+
+
+def raw_score(estimator: Estimator, matrix: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Log-odds of either family's estimator for a feature matrix."""
+    if isinstance(estimator, lgb.Booster):
+        return np.asarray(estimator.predict(matrix, raw_score=True))
+    return estimator.raw_score(matrix)

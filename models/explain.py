@@ -1,7 +1,8 @@
 """Explaining the model's scores for people: SHAP plots and the mix of reasons in a list.
 
-Everything works from the model's exact TreeSHAP contributions (`AdvocacyModel
-.contributions`, in log-odds), so the plots explain the very numbers scoring turns into
+Everything works from the model's exact contributions (`AdvocacyModel.contributions`,
+in log-odds: TreeSHAP values for LightGBM, coefficient x standardized value for the
+logistic regression), so the plots explain the very numbers scoring turns into
 reasons. Plots use the project's style (`models.plot_style`) with labelled axes.
 """
 

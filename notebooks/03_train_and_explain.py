@@ -72,7 +72,7 @@ parts = build_training_set(
 )
 result = train_model(parts, settings)
 print(
-    f"best iteration {result.best_iteration}, calibration {result.params['calibration']}, "
+    f"model family {result.family.in_words()}, calibration {result.params['calibration']}, "
     f"test cutoff {parts.plan.test:%Y-%m-%d} ({len(parts.test):,} customers, "
     f"{parts.test['label'].mean():.1%} advocated)"
 )

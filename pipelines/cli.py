@@ -248,10 +248,11 @@ def train(
 
 
 def print_training_run(run: TrainingRun) -> None:
-    """The registry decision and where the run and the model card are."""
+    """The registry decision, the model's sources and family, and the tracking store."""
     console.print(f"MLflow run {run.run_id}: model version {run.version} -> {run.decision.alias}")
     console.print(f"  {run.decision.reason}")
     console.print(f"  sources: {run.sources}", highlight=False)
+    console.print(f"  model family: {run.family}", highlight=False)
     console.print(f"  tracking store: {mlflow.get_tracking_uri()}")
 
 

@@ -1,10 +1,14 @@
-"""The rankings a marketer would use without this model; the model must beat all of them.
+"""The rules a marketer would rank by without this model; the model must beat all of them.
 
 - `last NPS >= 9`: ask the promoters.
 - `RFM`: the classic recency, frequency and monetary quintile score.
-- `logistic regression`: a linear model on the same features, with imputation and scaling.
+- `last review rating 5`: ask those whose latest review gave five stars.
 
 A rule whose inputs the source lacks is left out (no surveys: no NPS rule).
+
+The regularized logistic regression on the model's features is here too: it is the
+other model family (`models.training.family`), compared with the booster on the
+validation cutoff and shown beside the model, not a rule the model must beat.
 """
 
 from __future__ import annotations
@@ -15,18 +19,29 @@ import numpy as np
 import pandas as pd
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+
+from models.linear import LinearModel
 
 RFM_COLUMNS = {"days_since_last_order": False, "orders_365d": True, "revenue_365d": True}
 """RFM inputs -> whether a larger value is better."""
-RULE_INPUTS = {"last_nps_9_or_10": ("last_nps",), "rfm": tuple(RFM_COLUMNS)}
+RULE_INPUTS = {
+    "last_nps_9_or_10": ("last_nps",),
+    "rfm": tuple(RFM_COLUMNS),
+    "last_review_rating_5": ("last_review_rating",),
+}
 """The features each rule baseline reads."""
 
 
 def last_nps_score(rows: pd.DataFrame) -> pd.Series:
     """1 for customers whose latest NPS answer was 9 or 10, else 0."""
     return (rows["last_nps"] >= 9).astype("float64").fillna(0.0)
+
+
+def last_review_score(rows: pd.DataFrame) -> pd.Series:
+    """1 for customers whose latest rated review gave 5 stars, else 0."""
+    return (rows["last_review_rating"] >= 5).astype("float64").fillna(0.0)
 
 
 def rfm_score(rows: pd.DataFrame) -> pd.Series:
@@ -43,32 +58,26 @@ def rfm_score(rows: pd.DataFrame) -> pd.Series:
 
 def fit_logistic_regression(
     rows: pd.DataFrame, label: pd.Series, features: Sequence[str], seed: int
-) -> Pipeline:
-    """Logistic regression on the model's features; missing values imputed and flagged."""
+) -> LinearModel:
+    """L2-regularized logistic regression on the features; missing values imputed and flagged."""
     pipeline = make_pipeline(
         SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
         StandardScaler(),
         LogisticRegression(max_iter=2000, random_state=seed),
     )
-    return pipeline.fit(rows[list(features)].to_numpy("float64"), label.to_numpy())
+    return LinearModel(pipeline.fit(rows[list(features)].to_numpy("float64"), label.to_numpy()))
 
 
-def baseline_scores(
-    train: pd.DataFrame, label: pd.Series, features: Sequence[str], seed: int
-) -> dict[str, Callable[[pd.DataFrame], pd.Series]]:
-    """Each baseline as a function from feature rows to scores (higher: more likely).
+RULES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
+    "last_nps_9_or_10": last_nps_score,
+    "rfm": rfm_score,
+    "last_review_rating_5": last_review_score,
+}
+
+
+def rule_baselines(features: Sequence[str]) -> dict[str, Callable[[pd.DataFrame], pd.Series]]:
+    """Each rule as a function from feature rows to scores (higher: more likely).
 
     `features` are the model's; a rule reading others is left out.
     """
-    logistic = fit_logistic_regression(train, label, features, seed)
-
-    def logistic_score(rows: pd.DataFrame) -> pd.Series:
-        values = rows[list(features)].to_numpy("float64")
-        return pd.Series(logistic.predict_proba(values)[:, 1], index=rows.index)
-
-    rules: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
-        "last_nps_9_or_10": last_nps_score,
-        "rfm": rfm_score,
-    }
-    usable = {name: rule for name, rule in rules.items() if set(RULE_INPUTS[name]) <= set(features)}
-    return usable | {"logistic_regression": logistic_score}
+    return {name: rule for name, rule in RULES.items() if set(RULE_INPUTS[name]) <= set(features)}

@@ -10,6 +10,7 @@ from features.availability import sources_in_words
 from features.build import FeatureSettings
 from features.labels import LabelSettings
 from models.training.dataset import CutoffPlan
+from models.training.family import FAMILY_WORDS
 from models.training.fit import MODEL, ORACLE, REFERENCE, TrainingResult
 
 CARD_METRICS = ("pr_auc", "roc_auc", "lift_top_1pct", "lift_top_10pct", "recall_top_10pct")
@@ -66,6 +67,27 @@ def metrics_table(evaluation: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def model_in_words(result: TrainingResult) -> str:
+    """The family, its shape, why it was chosen, and what its reasons are."""
+    choice, params = result.family, result.params
+    chosen = (
+        f"{'set in the configuration (train.family)' if choice.configured else 'chosen'} over "
+        f"{FAMILY_WORDS[choice.runner_up]}, with PR-AUC on the validation cutoff "
+        f"{choice.validation_pr_auc[choice.family]:.3f} against "
+        f"{choice.validation_pr_auc[choice.runner_up]:.3f}"
+    )
+    if choice.family == "lightgbm":
+        return (
+            f"LightGBM, {params['best_iteration']} trees of up to {params['num_leaves']} "
+            f"leaves, {chosen}. Reasons are exact TreeSHAP contributions in log-odds."
+        )
+    return (
+        f"Logistic regression (L2-regularized, C={params['C']:g}) on the standardized "
+        f"features, missing values imputed with the training median and flagged; {chosen}. "
+        "Reasons are exact contributions in log-odds, coefficient x standardized value."
+    )
+
+
 def model_card(result: TrainingResult, context: CardContext, version: str | None) -> str:
     """The card as Markdown."""
     plan, evaluation = context.plan, result.evaluation
@@ -75,6 +97,12 @@ def model_card(result: TrainingResult, context: CardContext, version: str | None
         f"{evaluation.loc[result.best_baseline, 'pr_auc']:.3f}); the model "
         f"{'beats' if result.beats_baselines else 'does NOT beat'} it."
     ]
+    runner_up = result.family.runner_up
+    comparisons.append(
+        f"- The other model family, {FAMILY_WORDS[runner_up]}: PR-AUC "
+        f"{evaluation.loc[runner_up, 'pr_auc']:.3f} here (the family is chosen on the "
+        "validation cutoff, never on this one)."
+    )
     if REFERENCE in evaluation.index:
         comparisons.append(
             f"- Unconstrained reference booster: PR-AUC {evaluation.loc[REFERENCE, 'pr_auc']:.3f}"
@@ -111,8 +139,8 @@ Predicts the probability that a customer advocates for the brand within
   to run when any of them is computed differently today.
 
 ## Model
-LightGBM, {result.best_iteration} trees of up to {result.params["num_leaves"]} leaves,
-{result.params["calibration"]} calibration fitted on the validation cutoff.
+{model_in_words(result)}
+{result.params["calibration"].capitalize()} calibration fitted on the validation cutoff.
 
 ## Results on the test cutoff
 {metrics_table(evaluation)}

@@ -1,9 +1,11 @@
 """Training the advocacy-propensity model and evaluating it honestly.
 
 The booster learns on the training cutoffs and stops early on the validation cutoff;
-its probabilities are calibrated on the validation cutoff too (isotonic or Platt,
-whichever has the lower cross-validated Brier score there). Everything is then judged
-on the test cutoff, which neither step has seen, against the baselines, an
+the regularized logistic regression learns on the training cutoffs too, and the one
+that ranks better on the validation cutoff becomes the model (`models.training.family`).
+Its probabilities are calibrated on the validation cutoff (isotonic or Platt, whichever
+has the lower cross-validated Brier score there). Everything is then judged on the test
+cutoff, which no step has seen, against the rule baselines, the other family, an
 unconstrained reference booster and, on generated worlds, the oracle ranking by the
 true probabilities.
 """
@@ -24,10 +26,11 @@ from sklearn.model_selection import StratifiedKFold
 
 from features.definitions import current_definitions
 from features.errors import UserError
-from models.bundle import AdvocacyModel, CalibrationMethod, Calibrator
-from models.training.baselines import baseline_scores
+from models.bundle import AdvocacyModel, CalibrationMethod, Calibrator, Estimator, Family, raw_score
+from models.training.baselines import RULES, fit_logistic_regression, rule_baselines
 from models.training.cluster import fit_on_cluster
 from models.training.dataset import TrainingSet
+from models.training.family import FamilyChoice, choose_family
 from models.training.metrics import probability_metrics, ranking_metrics
 from models.training.stopping import StopWhenValidationStalls
 
@@ -74,6 +77,8 @@ class TrainSettings(BaseModel):
     reference_num_leaves: int | None = 31
     """Leaves of the unconstrained reference model (no depth limit); null: skip it."""
     calibration: Literal["auto", "isotonic", "platt"] = "auto"
+    family: Literal["auto", "lightgbm", "logistic_regression"] = "auto"
+    """auto: the one with the higher validation PR-AUC (`models.training.family`)."""
     truth: Path | None = None
     """Ground truth of a generated world (truth/propensity.parquet), for oracle metrics."""
     dask_address: str | None = None
@@ -86,21 +91,22 @@ class TrainingResult:
 
     model: AdvocacyModel
     evaluation: pd.DataFrame
-    """One row per ranking (model, baselines, reference, oracle), one column per metric."""
+    """One row per ranking (model, rule baselines, the other family, reference, oracle),
+    one column per metric."""
     test_scores: pd.DataFrame
     """Per test row: customer_id, label, and each ranking's score."""
-    best_iteration: int
+    family: FamilyChoice
     params: dict[str, Any]
 
     @property
     def best_baseline(self) -> str:
-        """The baseline with the highest test PR-AUC."""
-        baselines = self.evaluation.drop(index=[MODEL, ORACLE, REFERENCE], errors="ignore")
-        return str(baselines["pr_auc"].idxmax())
+        """The rule baseline with the highest test PR-AUC."""
+        rules = self.evaluation.loc[self.evaluation.index.intersection(list(RULES))]
+        return str(rules["pr_auc"].idxmax())
 
     @property
     def beats_baselines(self) -> bool:
-        """Whether the model's test PR-AUC is above every baseline's."""
+        """Whether the model's test PR-AUC is above every rule baseline's."""
         pr_auc = self.evaluation["pr_auc"]
         return bool(pr_auc[MODEL] > pr_auc[self.best_baseline])
 
@@ -211,9 +217,16 @@ def train_model(parts: TrainingSet, settings: TrainSettings) -> TrainingResult:
     """Train, calibrate and evaluate on the time-split training set, on its features."""
     features = parts.features
     booster = fit_booster(parts, features, settings.booster, settings.seed, settings.dask_address)
-    validation_raw = np.asarray(
-        booster.predict(parts.validation[features].to_numpy("float64"), raw_score=True)
+    logistic = fit_logistic_regression(parts.train, parts.train["label"], features, settings.seed)
+    candidates: dict[Family, Estimator] = {"lightgbm": booster, "logistic_regression": logistic}
+    choice = choose_family(
+        parts.validation,
+        features,
+        candidates,
+        None if settings.family == "auto" else settings.family,
     )
+    estimator = candidates[choice.family]
+    validation_raw = raw_score(estimator, parts.validation[features].to_numpy("float64"))
     validation_label = parts.validation["label"].to_numpy()
     method = (
         choose_calibration(validation_raw, validation_label, settings.seed)
@@ -221,7 +234,7 @@ def train_model(parts: TrainingSet, settings: TrainSettings) -> TrainingResult:
         else settings.calibration
     )
     calibrator = Calibrator(method).fit(validation_raw, validation_label)
-    model = AdvocacyModel(booster, calibrator, features, current_definitions(features))
+    model = AdvocacyModel(estimator, calibrator, features, current_definitions(features))
 
     test = parts.test
     raw = model.raw_score(test)
@@ -232,10 +245,11 @@ def train_model(parts: TrainingSet, settings: TrainSettings) -> TrainingResult:
         "model_probability": model.calibrator.probability(raw),
         "uncalibrated": 1 / (1 + np.exp(-raw)),
     }
-    for name, score in baseline_scores(
-        parts.train, parts.train["label"], features, settings.seed
-    ).items():
-        scores[name] = score(test)
+    scores[choice.runner_up] = raw_score(
+        candidates[choice.runner_up], test[features].to_numpy("float64")
+    )
+    for name, rule in rule_baselines(features).items():
+        scores[name] = rule(test)
     if settings.reference_num_leaves is not None:
         unconstrained = settings.booster.model_copy(
             update={"num_leaves": settings.reference_num_leaves, "max_depth": -1}
@@ -249,11 +263,15 @@ def train_model(parts: TrainingSet, settings: TrainSettings) -> TrainingResult:
     test_scores = pd.DataFrame(scores)
     rankings = [name for name in test_scores.columns if name not in NOT_RANKINGS]
     evaluation = evaluate(test_scores, rankings)
+    shape = (
+        booster_params(settings.booster, settings.seed) | {"best_iteration": booster.best_iteration}
+        if choice.family == "lightgbm"
+        else {"C": logistic.pipeline[-1].C, "seed": settings.seed}
+    )
     return TrainingResult(
         model=model,
         evaluation=evaluation,
         test_scores=test_scores,
-        best_iteration=booster.best_iteration,
-        params=booster_params(settings.booster, settings.seed)
-        | {"calibration": method, "best_iteration": booster.best_iteration},
+        family=choice,
+        params=shape | {"model_family": choice.family, "calibration": method},
     )

@@ -79,15 +79,18 @@ def precision_recall_figure(result: TrainingResult, rankings: Sequence[str]) -> 
     return figure
 
 
-def importance_figure(result: TrainingResult, top: int = 20) -> Figure:
-    """The features that the booster's splits gained most from."""
+def importance_figure(importance: pd.Series, top: int = 20) -> Figure:
+    """The features that move scores most: mean absolute contribution (`mean_abs_shap`).
+
+    Contributions exist for both model families, so one plot serves both.
+    """
     apply_style()
-    booster = result.model.booster
-    gain = pd.Series(
-        booster.feature_importance(importance_type="gain"), index=booster.feature_name()
+    shown = importance.head(top).iloc[::-1]
+    figure, axes = plt.subplots(figsize=(7.0, 0.3 * len(shown) + 1.2))
+    axes.barh(shown.index, shown.to_numpy(), color=MODEL_COLOR)
+    axes.set(
+        title="Feature importance",
+        xlabel="mean absolute contribution (log-odds of advocating)",
+        ylabel="",
     )
-    gain = (gain / gain.sum() * 100).nlargest(top).iloc[::-1]
-    figure, axes = plt.subplots(figsize=(7.0, 0.3 * len(gain) + 1.2))
-    axes.barh(gain.index, gain.to_numpy(), color=MODEL_COLOR)
-    axes.set(title="Feature importance", xlabel="share of total split gain (%)", ylabel="")
     return figure

@@ -1,6 +1,6 @@
 """What a training run records in MLflow: parameters, metrics, plots, card and model.
 
-Only a model that beats the best baseline is registered; its alias is decided by
+Only a model that beats the best rule baseline is registered; its alias is decided by
 `models.model_registry.assign_alias`, after the model card and every artifact are logged.
 
 A run records the process that trains (`OWNER`): the next training marks the runs of a
@@ -24,7 +24,7 @@ from mlflow.models import infer_signature
 
 from features.atomic import owner_has_ended, process_owner
 from features.availability import left_out, tables_read
-from models.explain import explained_sample, shap_summary_figure
+from models.explain import explained_sample, mean_abs_shap, shap_summary_figure
 from models.model_registry import (
     MODEL_NAME,
     AliasDecision,
@@ -34,6 +34,7 @@ from models.model_registry import (
 )
 from models.tracking import TrackingSettings
 from models.training.card import CardContext, model_card
+from models.training.family import FAMILY_WORDS
 from models.training.fit import MODEL, ORACLE, REFERENCE, TrainingResult
 from models.training.plots import (
     calibration_figure,
@@ -63,6 +64,8 @@ class TrainingRun:
     card: str
     sources: str
     """The tables the model learned from, and what the source lacked (one line)."""
+    family: str
+    """The model family chosen and why, in words (`FamilyChoice.in_words`)."""
 
 
 def flat_metrics(evaluation: pd.DataFrame) -> dict[str, float]:
@@ -84,14 +87,13 @@ def flat_metrics(evaluation: pd.DataFrame) -> dict[str, float]:
 def run_figures(result: TrainingResult, test_rows: pd.DataFrame, seed: int) -> dict[str, Figure]:
     """Every plot of the run, by artifact file name."""
     rankings = [n for n in result.evaluation.index if n != REFERENCE]
+    explanation = explained_sample(result.model, test_rows, seed)
     return {
         "plots/calibration.png": calibration_figure(result),
         "plots/gains.png": gains_figure(result, rankings),
         "plots/precision_recall.png": precision_recall_figure(result, rankings),
-        "plots/feature_importance.png": importance_figure(result),
-        "plots/shap_summary.png": shap_summary_figure(
-            explained_sample(result.model, test_rows, seed)
-        ),
+        "plots/feature_importance.png": importance_figure(mean_abs_shap(explanation)),
+        "plots/shap_summary.png": shap_summary_figure(explanation),
     }
 
 
@@ -104,7 +106,7 @@ def log_training_run(
 ) -> TrainingRun:
     """Log everything about a training run, register the model and assign its alias.
 
-    A model that does not beat the best baseline is logged (so a person can look) but
+    A model that does not beat the best rule baseline is logged (so a person can look) but
     neither registered nor aliased: `ModelQualityError` is raised instead.
     """
     plan = context.plan
@@ -116,6 +118,7 @@ def log_training_run(
                 "features": str(len(features)),
                 "sources": ", ".join(tables_read(features, context.present)),
                 "best_baseline": result.best_baseline,
+                "model_family": result.family.family,
             }
         )
         mlflow.log_params(
@@ -148,8 +151,9 @@ def log_training_run(
             mlflow.set_tag("quality_gate", "failed")
             mlflow.log_text(model_card(result, context, None), "model_card.md")
             raise ModelQualityError(
-                f"The model's test PR-AUC {result.evaluation.loc[MODEL, 'pr_auc']:.4f} does not "
-                f"beat the {result.best_baseline} baseline's "
+                f"The model's ({FAMILY_WORDS[result.family.family]}) test PR-AUC "
+                f"{result.evaluation.loc[MODEL, 'pr_auc']:.4f} does not beat the "
+                f"{result.best_baseline} baseline's "
                 f"{result.evaluation.loc[result.best_baseline, 'pr_auc']:.4f}; not registered. "
                 f"Inspect MLflow run {run.info.run_id}."
             )
@@ -173,7 +177,8 @@ def log_training_run(
         mlflow.set_tags({"registry_alias": decision.alias, "registry_decision": decision.reason})
         if decision.champion_pr_auc is not None:
             mlflow.log_metric("champion_pr_auc_same_rows", decision.champion_pr_auc)
-    return TrainingRun(run.info.run_id, version, decision, card, context.sources(features))
+    sources = context.sources(features)
+    return TrainingRun(run.info.run_id, version, decision, card, sources, result.family.in_words())
 
 
 def clear_interrupted_trainings(settings: TrackingSettings) -> None:

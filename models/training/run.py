@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from features.atomic import write_text_atomically
 from features.availability import available_features
@@ -14,11 +17,47 @@ from features.store import present_sources, table_rows
 from features.views import open_version
 from models.tracking import TrackingSettings, configure_tracking
 from models.training.card import CardContext
-from models.training.dataset import TrainingSetSettings, build_training_set
+from models.training.dataset import TrainingSet, TrainingSetSettings, build_training_set
 from models.training.fit import TrainSettings, train_model
 from models.training.record import TrainingRun, clear_interrupted_trainings, log_training_run
 
 MIN_PER_CLASS = 5  # calibration is chosen by 5-fold cross-validation on the validation part
+MIN_TRAIN_ADVOCATES = 100
+"""Advocates in the training cutoffs: two to four per feature the model can use; with
+fewer, which behaviours go with advocacy is mostly noise."""
+
+
+def require_enough_data(parts: TrainingSet) -> None:
+    """Refuse, saying the minimum, when a part has too few advocates (or non-advocates).
+
+    The minimum is put in customers too: at the observed advocacy rate, how many
+    customers each cutoff needs to reach it with the history there is.
+    """
+    cutoffs = len(parts.plan.train)
+    checks = {
+        f"training cutoffs ({cutoffs}) have": (parts.train, MIN_TRAIN_ADVOCATES),
+        "validation cutoff has": (parts.validation, MIN_PER_CLASS),
+        "test cutoff has": (parts.test, MIN_PER_CLASS),
+    }
+    for part, (rows, minimum) in checks.items():
+        advocates = int(rows["label"].sum())
+        if advocates >= minimum and len(rows) - advocates >= MIN_PER_CLASS:
+            continue
+        rate = pd.concat([parts.train, parts.validation, parts.test])["label"].mean()
+        customers = max(MIN_TRAIN_ADVOCATES / (rate * cutoffs), MIN_PER_CLASS / rate)
+        raise UserError(
+            f"The {part} {advocates:,} advocates among {len(rows):,} rows: too few to train "
+            f"and judge a model. At least {MIN_TRAIN_ADVOCATES} advocates are needed in the "
+            f"training cutoffs and {MIN_PER_CLASS} in each of the validation and test cutoffs, "
+            f"with at least {MIN_PER_CLASS} non-advocates in each"
+            + (
+                f"; at this advocacy rate ({rate:.1%}) that takes about "
+                f"{math.ceil(customers):,} active customers per cutoff, or a longer history "
+                "with more training cutoffs."
+                if rate > 0
+                else "."
+            )
+        )
 
 
 def train_and_register(
@@ -49,15 +88,8 @@ def train_and_register(
         training_set,
         available_features(present),
     )
+    require_enough_data(parts)
     named = {"train": parts.train, "validation": parts.validation, "test": parts.test}
-    for part, rows in named.items():
-        advocates = int(rows["label"].sum())
-        if min(advocates, len(rows) - advocates) < MIN_PER_CLASS:
-            raise UserError(
-                f"The {part} part has {advocates:,} advocates among {len(rows):,} customers: "
-                f"too few to train and judge a model (at least {MIN_PER_CLASS} of each are "
-                "needed). Use more customers or a longer history."
-            )
     result = train_model(parts, train)
     context = CardContext(
         plan=parts.plan,

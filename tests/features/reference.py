@@ -143,4 +143,6 @@ def reference_features(
     out["advocacy_365d"] = count(adv[adv["age"] <= 365])
     out["days_since_last_advocacy"] = agg(adv, "age", "min")
     out["mean_review_rating"] = agg(adv[adv["event_type"] == "review"], "rating", "mean")
+    rated = adv[(adv["event_type"] == "review") & adv["rating"].notna()]
+    out["last_review_rating"] = agg(rated.sort_values("occurred_at"), "rating", "last")
     return out

@@ -10,6 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from features.build import FeatureSettings, write_features
+from features.definitions import FEATURE_NAMES
 from features.engine import EngineSettings, connect
 from features.views import open_version
 from pipelines.config import load_config
@@ -62,6 +63,7 @@ def test_the_feature_build_uses_the_configured_engine(
         raise RuntimeError("stop here")
 
     monkeypatch.setattr("features.build.open_version", recording)
+    monkeypatch.setattr("features.build.store_features", lambda version: list(FEATURE_NAMES))
     with pytest.raises(RuntimeError, match="stop here"):
         write_features(tmp_path, pd.Timestamp("2026-01-01", tz="UTC"), tmp_path / "f", settings)
     assert seen == [("300.0 MiB", str(tmp_path / "spill"))]

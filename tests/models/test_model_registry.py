@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ from features.generator import GeneratorSettings, generate_world
 from features.ingest import IngestSettings, ingest
 from features.labels import LabelSettings
 from features.store import current_version
+from features.views import open_version
 from models.bundle import AdvocacyModel
 from models.model_registry import (
     CHALLENGER,
@@ -32,7 +34,7 @@ from models.model_registry import (
 )
 from models.scoring.run import check_request
 from models.tracking import TrackingSettings, configure_tracking
-from models.training.dataset import TrainingSetSettings
+from models.training.dataset import TrainingSetSettings, build_training_set
 from models.training.fit import MODEL, BoosterSettings, TrainSettings, train_model
 from models.training.record import TrainingRun
 from models.training.run import train_and_register
@@ -78,8 +80,9 @@ def test_better_version_takes_champion_and_worse_gets_challenger(
     medium_world: World, tmp_path: Path
 ) -> None:
     parts = medium_world.parts
-    strong = train_model(parts, TrainSettings(reference_num_leaves=None))
-    weak = train_model(parts, TrainSettings(booster=WEAK, reference_num_leaves=None))
+    boosters = TrainSettings(reference_num_leaves=None, family="lightgbm")
+    strong = train_model(parts, boosters)
+    weak = train_model(parts, boosters.model_copy(update={"booster": WEAK}))
     strong_pr_auc = strong.evaluation.loc[MODEL, "pr_auc"]
     weak_pr_auc = weak.evaluation.loc[MODEL, "pr_auc"]
     assert strong_pr_auc > weak_pr_auc + 0.005
@@ -176,7 +179,7 @@ def test_too_few_advocates_to_train_is_a_clear_error(tmp_path: Path) -> None:
             source=tmp_path / "world", store=tmp_path / "store", as_of="2026-11-01T00:00:00Z"
         )
     )
-    with pytest.raises(UserError, match="too few to train"):
+    with pytest.raises(UserError, match="too few to train") as raised:
         train_and_register(
             current_version(tmp_path / "store"),
             tmp_path,
@@ -187,6 +190,15 @@ def test_too_few_advocates_to_train_is_a_clear_error(tmp_path: Path) -> None:
             TrackingSettings(artifacts=tmp_path / "artifacts"),
             {},
         )
+    said = str(raised.value)
+    assert said.startswith("The training cutoffs (")  # the first part short of advocates
+    # The minimum, in advocates and in customers at the world's advocacy rate.
+    assert "At least 100 advocates are needed in the training cutoffs" in said
+    parts = build_training_set(open_version(current_version(tmp_path / "store")))
+    rows = pd.concat([parts.train, parts.validation, parts.test])
+    rate, cutoffs = rows["label"].mean(), len(parts.plan.train)
+    needed = math.ceil(max(100 / (rate * cutoffs), 5 / rate))
+    assert f"({rate:.1%}) that takes about {needed:,} active customers per cutoff" in said
 
 
 def test_a_new_feature_never_blocks_the_champion_but_a_changed_one_does(

@@ -23,7 +23,10 @@ from tests.models.conftest import World
 
 @pytest.fixture(scope="module")
 def trained(small_world: World) -> TrainingResult:
-    return train_model(small_world.parts, TrainSettings(reference_num_leaves=None))
+    # LightGBM, whose contributions are checked against SHAP's TreeExplainer below.
+    return train_model(
+        small_world.parts, TrainSettings(reference_num_leaves=None, family="lightgbm")
+    )
 
 
 def _ranked_list(world: World, trained: TrainingResult, folder: Path) -> pd.DataFrame:
@@ -63,7 +66,7 @@ def test_contributions_add_up_and_agree_with_shap_tree_explainer(
     contributions = model.contributions(rows)
     np.testing.assert_allclose(contributions.sum(axis=1), model.raw_score(rows), atol=1e-9)
     sample = rows.sample(300, random_state=1)
-    explainer = shap.TreeExplainer(model.booster)
+    explainer = shap.TreeExplainer(model.estimator)
     values = np.asarray(explainer.shap_values(model.matrix(sample)))
     values = values[-1] if values.ndim == 3 else values  # older shap: one array per class
     np.testing.assert_allclose(values, model.contributions(sample)[:, :-1], atol=1e-6)
