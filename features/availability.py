@@ -33,6 +33,17 @@ FAMILY_SOURCES: dict[Family, str] = {
 }
 """The records a family's events come from (`a|b`: either will do)."""
 
+FEATURE_TABLES: tuple[str, ...] = tuple(
+    table
+    for table in CONTRACTS
+    if any(
+        record.startswith(f"{table}.")
+        for records in FAMILY_SOURCES.values()
+        for record in records.split("|")
+    )
+)
+"""The tables features are built from (`outreach`, for one, is read only to evaluate)."""
+
 EVERYTHING: dict[str, list[str]] = {name: list(c.column_names) for name, c in CONTRACTS.items()}
 """A source with every table and column of the contracts (a generated world)."""
 

@@ -27,7 +27,7 @@ from matplotlib import style
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from features.contracts import TABLE_NAMES
+from features.availability import FEATURE_TABLES
 from models.explain import bar_chart, feature_words, impact_figure, legend_above, reason_topics
 from models.plot_style import MODEL_COLOR, apply_style
 from models.scoring.files import (
@@ -362,7 +362,7 @@ def report_html(
             model_version=manifest["model_version"],
             customers=whole_number(manifest["customers"]),
             sources=manifest["model_sources"],
-            not_sources=[name for name in TABLE_NAMES if name not in manifest["model_sources"]],
+            not_sources=[t for t in FEATURE_TABLES if t not in manifest["model_sources"]],
             not_applied=manifest["segment_conditions_not_applied"],
             flags=manifest["flags"],
             files=file_links(manifest),
