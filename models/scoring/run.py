@@ -153,8 +153,12 @@ def write_outreach(rows: pd.DataFrame, path: Path, contactable_only: bool) -> No
 
 
 def head_count(rows: pd.DataFrame) -> dict[str, int]:
-    """How many customers, and how many of them may be contacted, for the manifest."""
-    return {"customers": len(rows), "contactable": int(rows["contactable"].sum())}
+    """How many customers, how many may be contacted and how many are held out, for the manifest."""
+    return {
+        "customers": len(rows),
+        "contactable": int(rows["contactable"].sum()),
+        "control": int(rows["control"].sum()),
+    }
 
 
 def segment_counts(ranked: pd.DataFrame, settings: ScoringSettings) -> dict[str, dict[str, int]]:
