@@ -48,6 +48,7 @@ segments = list(manifest["segments"])
 sizes = ranked.groupby("segment").agg(
     customers=("customer_id", "size"),
     contactable=("contactable", "sum"),
+    control=("control", "sum"),
     mean_probability=("probability", "mean"),
     expected_advocates=("probability", "sum"),
 )
