@@ -96,13 +96,9 @@ class AppConfig(BaseModel):
 
     @model_validator(mode="after")
     def _measured_segments_exist(self) -> AppConfig:
-        names = [rule.name for rule in self.scoring.segments.rules]
-        unknown = [s for s in self.outreach.measured_segments if s not in names]
-        if unknown:
-            raise ValueError(
-                f"outreach.measured_segments names no segment: {', '.join(unknown)} "
-                f"(segments: {', '.join(names)})"
-            )
+        self.scoring.segments.check_named(
+            self.outreach.measured_segments, "outreach.measured_segments"
+        )
         return self
 
 

@@ -75,13 +75,7 @@ class ScoringSettings(BaseModel):
 
     @model_validator(mode="after")
     def _newcomers_of_known_segments(self) -> ScoringSettings:
-        names = [rule.name for rule in self.segments.rules]
-        unknown = [name for name in self.monitoring.newcomers_in if name not in names]
-        if unknown:
-            raise ValueError(
-                f"monitoring.newcomers_in names no segment: {', '.join(unknown)} "
-                f"(segments: {', '.join(names)})"
-            )
+        self.segments.check_named(self.monitoring.newcomers_in, "monitoring.newcomers_in")
         return self
 
 

@@ -136,6 +136,15 @@ class SegmentSettings(BaseModel):
 
     rules: list[SegmentRule] = Field(min_length=1)
 
+    def check_named(self, names: list[str], key: str) -> None:
+        """Raise a ValueError naming `key` when `names` holds a name that is no segment's."""
+        known = [rule.name for rule in self.rules]
+        unknown = [name for name in names if name not in known]
+        if unknown:
+            raise ValueError(
+                f"{key} names no segment: {', '.join(unknown)} (segments: {', '.join(known)})"
+            )
+
     @model_validator(mode="after")
     def _last_segment_takes_the_rest(self) -> SegmentSettings:
         slugs = [slug(rule.name) for rule in self.rules]
