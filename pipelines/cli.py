@@ -32,8 +32,9 @@ from features.store import current_version, present_sources
 from models.model_registry import promote
 from models.outreach.evaluate import Evaluation, evaluate_outreach, resolve_run
 from models.outreach.plan import plan_from_run
-from models.outreach.record import log_evaluation, write_evaluation
-from models.scoring.files import MANIFEST
+from models.outreach.record import log_evaluation, log_uplift, write_evaluation
+from models.outreach.uplift import UpliftResult, train_uplift
+from models.scoring.files import MANIFEST, run_order
 from models.scoring.monitoring import recent_runs
 from models.scoring.run import check_request
 from models.scoring.segments import SegmentSettings, unapplied_groups
@@ -355,26 +356,32 @@ def print_scoring_run(folder: Path, rows: int = 10) -> None:
     """The top of the list, the segment counts, and where the files are."""
     manifest = json.loads((folder / MANIFEST).read_text())
     ranked = pd.read_parquet(folder / "ranked_list.parquet").head(rows)
+    uplift = "uplift" in ranked.columns
     top = Table(
         "rank",
         "customer",
         "probability",
+        *(["uplift", "expected value"] if uplift else []),
         "segment",
         "program",
         "first reason",
         title=f"Top {rows} advocates as of {manifest['as_of']} "
-        f"(model version {manifest['model_version']})",
+        f"(model version {manifest['model_version']}, by {run_order(manifest)})",
     )
     for row in ranked.itertuples():
         top.add_row(
             str(row.rank),
             row.customer_id,
             f"{row.probability:.3f}",
+            *([f"{row.uplift:+.3f}", f"{row.expected_value:+,.2f}"] if uplift else []),
             row.segment,
             row.suggested_program,
             row.reason_1,
         )
     console.print(top)
+    note = manifest.get("order", {}).get("note")
+    if note:
+        console.print(note, highlight=False)
     counts = Table("segment", "customers", "contactable")
     for name, numbers in manifest["segments"].items():
         counts.add_row(name, f"{numbers['customers']:,}", f"{numbers['contactable']:,}")
@@ -463,6 +470,62 @@ def print_evaluation(evaluation: Evaluation) -> None:
             "-" if pd.isna(row.roi) else f"{row.roi:+.0%}",
         )
     console.print(table)
+
+
+@app.command(name="train-uplift")
+def train_uplift_command(
+    store: StoreOption = None,
+    scores: Annotated[Path | None, typer.Option(help="Folder of scoring runs.")] = None,
+    truth: Annotated[
+        Path | None,
+        typer.Option(
+            help="truth/outreach_effect.parquet of a generated world: Qini against true effects."
+        ),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Train the uplift model on past runs' control groups, judge it on the newest run.
+
+    Logs the Qini curves to MLflow and registers the model as advocacy-uplift@champion,
+    which `advocacy score` uses for the uplift columns and `scoring.order_by`.
+    """
+    settings = load_config(config)
+    configure_tracking(settings.tracking)
+    with console.status("Building the experiments' rows and training the uplift model"):
+        result = train_uplift(
+            scores or settings.scoring.out,
+            current_version(store or settings.ingest.store),
+            settings.label,
+            settings.outreach,
+            settings.features,
+            settings.uplift,
+            truth,
+        )
+        version = log_uplift(result, settings.uplift)
+    print_uplift(result, version)
+
+
+def print_uplift(result: UpliftResult, version: str) -> None:
+    """What the model learned from, and its Qini on the later run."""
+    metrics = result.metrics
+    console.print(
+        f"Uplift model version {version} -> champion: learned from {len(result.training_runs)} "
+        f"run(s) ({metrics['training_customers']:,.0f} customers), judged on the run of "
+        f"{result.evaluation_as_of:%Y-%m-%d} ({metrics['customers']:,.0f} customers)",
+        highlight=False,
+    )
+    console.print(
+        f"  Qini observed: uplift model {metrics['qini_observed']:+.4f}, "
+        f"list order {metrics['qini_observed_list']:+.4f}",
+        highlight=False,
+    )
+    if "qini_true" in metrics:
+        console.print(
+            f"  Qini against the true effects: uplift model {metrics['qini_true_share']:.0%} "
+            f"of the best ranking's, list order {metrics['qini_true_share_list']:.0%}",
+            highlight=False,
+        )
+    console.print(f"  tracking store: {mlflow.get_tracking_uri()}")
 
 
 @app.command()

@@ -31,6 +31,7 @@ from features.ingest import IngestSettings
 from features.labels import LabelSettings
 from features.store import current_version
 from models.outreach.settings import OutreachSettings
+from models.outreach.uplift import UpliftSettings
 from models.scoring.ranked_list import ScoringSettings
 from models.tracking import TrackingSettings
 from models.training.dataset import TrainingSetSettings
@@ -91,6 +92,7 @@ class AppConfig(BaseModel):
     tracking: TrackingSettings = TrackingSettings()
     scoring: ScoringSettings
     outreach: OutreachSettings = OutreachSettings()
+    uplift: UpliftSettings = UpliftSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     prefect: PrefectSettings = PrefectSettings()
 

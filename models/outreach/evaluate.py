@@ -82,7 +82,7 @@ def referral_value(connection: duckdb.DuckDBPyConnection) -> dict[str, float]:
     }
 
 
-def _outcomes(
+def advocacy_outcomes(
     connection: duckdb.DuckDBPyConnection,
     start: pd.Timestamp,
     end: pd.Timestamp,
@@ -98,6 +98,18 @@ def _outcomes(
         "WHERE occurred_at >= ? AND occurred_at < ? GROUP BY customer_id",
         [start.to_pydatetime(), end.to_pydatetime()],
     ).df()
+
+
+def advocacy_values(
+    connection: duckdb.DuckDBPyConnection, settings: OutreachSettings
+) -> tuple[dict[str, float], dict[str, float]]:
+    """The worth of one event of each valued type, and how a referral's was measured."""
+    referral = referral_value(connection)
+    values = {
+        kind: referral["value"] if worth == MEASURED else float(worth)
+        for kind, worth in settings.value_per_advocacy.items()
+    }
+    return values, referral
 
 
 def _contacts(
@@ -137,12 +149,8 @@ def evaluate_outreach(
     members = members[["customer_id", "segment", "suggested_program", "control"]].rename(
         columns={"suggested_program": "program"}
     )
-    referral = referral_value(connection)
-    values = {
-        kind: referral["value"] if worth == MEASURED else float(worth)
-        for kind, worth in settings.value_per_advocacy.items()
-    }
-    outcomes = _outcomes(connection, as_of, end, label.event_types, list(values))
+    values, referral = advocacy_values(connection, settings)
+    outcomes = advocacy_outcomes(connection, as_of, end, label.event_types, list(values))
     contacts = _contacts(connection, as_of, end)
     members = members.merge(outcomes, on="customer_id", how="left").merge(
         contacts, on="customer_id", how="left"

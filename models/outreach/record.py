@@ -1,4 +1,4 @@
-"""Writing an evaluation: report, table and summary into the run folder, and a run in MLflow.
+"""Writing an evaluation (report, table, summary in the run folder) and an uplift model to MLflow.
 
 Nothing written here names a customer: the table and the report hold counts, rates and
 amounts per segment and program.
@@ -9,16 +9,26 @@ from __future__ import annotations
 import json
 import math
 import re
+from importlib.metadata import version as installed_version
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import mlflow
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from mlflow import MlflowClient
+from mlflow.models import infer_signature
 
+from models.model_registry import CHAMPION
 from models.outreach.evaluate import EVALUATION, Evaluation
+from models.outreach.qini import qini_figure
+from models.outreach.uplift import UpliftResult, UpliftSettings
+from models.uplift import UPLIFT_MODEL_NAME
 
 REPORT = "outreach.html"
 TABLE = "outreach.csv"
 SUMMARY = "outreach.json"
+UPLIFT = "uplift"
+REQUIREMENTS = ("lightgbm", "mlflow", "numpy", "pandas")
 
 
 def _text(value: float, form: str) -> str:
@@ -94,3 +104,43 @@ def log_evaluation(evaluation: Evaluation, folder: Path) -> str:
         for name in (REPORT, TABLE, SUMMARY):
             mlflow.log_artifact(str(folder / name), artifact_path=EVALUATION)
         return str(run.info.run_id)
+
+
+def log_uplift(result: UpliftResult, settings: UpliftSettings) -> str:
+    """One MLflow run per uplift training: metrics, Qini plots, the model; returns its version.
+
+    The version is registered as `advocacy-uplift` and becomes its `champion` once the
+    run holds everything, so scoring never loads a half-logged model.
+    """
+    with mlflow.start_run(run_name=f"uplift {result.evaluation_as_of:%Y-%m-%d}"):
+        mlflow.set_tags({"kind": "uplift-training", "evaluation_run": result.evaluation_run})
+        mlflow.log_params(
+            settings.model_dump()
+            | {
+                "training_runs": ", ".join(result.training_runs),
+                "evaluation_as_of": result.evaluation_as_of.isoformat(),
+                "features": len(result.model.features),
+            }
+            | {f"value_per_advocacy.{kind}": worth for kind, worth in result.values.items()}
+        )
+        mlflow.log_metrics(result.metrics)
+        plots = {"qini_observed.png": (result.observed, "observed in the run's control group")}
+        if result.true:
+            plots["qini_true.png"] = (result.true, "from the generator's true effects")
+        for name, (curves, source) in plots.items():
+            figure = qini_figure(
+                curves, f"Qini on the run of {result.evaluation_as_of:%Y-%m-%d}, {source}"
+            )
+            mlflow.log_figure(figure, f"{UPLIFT}/{name}")
+            plt.close(figure)
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=result.model,
+            signature=infer_signature(result.example, result.model.uplift(result.example)),
+            input_example=result.example,
+            registered_model_name=UPLIFT_MODEL_NAME,
+            pip_requirements=[f"{name}=={installed_version(name)}" for name in REQUIREMENTS],
+        )
+        version = str(info.registered_model_version)
+        MlflowClient().set_registered_model_alias(UPLIFT_MODEL_NAME, CHAMPION, version)
+        return version

@@ -63,8 +63,24 @@ class Column:
     number_format: str | None = None
 
 
-def list_columns(horizon_days: int) -> dict[str, Column]:
-    """Header, meaning and number format of each column of the ranked list."""
+ORDER_WORDS = {
+    "propensity": "most likely to advocate",
+    "uplift": "whom asking adds the most chance of advocating",
+    "expected_value": "whom asking adds the most expected value",
+}
+"""Who rank 1 is, per `scoring.order_by`."""
+
+
+def run_order(manifest: dict[str, Any]) -> str:
+    """The order a run's list is in (runs from before the choice existed: propensity)."""
+    return str(manifest.get("order", {}).get("used", "propensity"))
+
+
+def list_columns(horizon_days: int, order_by: str = "propensity") -> dict[str, Column]:
+    """Header, meaning and number format of each column of the ranked list.
+
+    `order_by`: what ranks the list (`scoring.order_by`), which the rank's meaning names.
+    """
     reasons = {
         f"reason_{i}": Column(
             f"Reason {i}" + (" (strongest)" if i == 1 else ""),
@@ -77,8 +93,9 @@ def list_columns(horizon_days: int) -> dict[str, Column]:
     return {
         "rank": Column(
             "Rank",
-            "Place in the list; 1 is the customer most likely to advocate. Equal chances "
-            "are ordered by the model's underlying score, then by customer ID.",
+            f"Place in the list; 1 is the customer {ORDER_WORDS[order_by]}. Ties are "
+            "ordered by the next measure (the model's underlying score, or the chance), "
+            "then by customer ID.",
             "#,##0",
         ),
         "customer_id": Column(
@@ -92,6 +109,21 @@ def list_columns(horizon_days: int) -> dict[str, Column]:
             f"review, a referral or a case study) within {horizon_days} days of the "
             "as-of date: of 100 customers at 20 %, about 20 are expected to.",
             "0.0%",
+        ),
+        "uplift": Column(
+            "Extra chance if asked",
+            f"How much asking raises the customer's chance of advocating within "
+            f"{horizon_days} days, from the uplift model learned from earlier runs' control "
+            "groups: of 100 customers at +2 %, asking brings about 2 more advocates. "
+            "Negative: asking is likely to put them off.",
+            "+0.0%;-0.0%",
+        ),
+        "expected_value": Column(
+            "Expected value of asking",
+            "The extra chance if asked times the value of the advocacy this customer is "
+            "expected to give (per type, as configured in outreach.value_per_advocacy), in "
+            "the purchases' currency.",
+            "#,##0.00",
         ),
         "percentile": Column(
             "Percentile (100 % = top)",
@@ -237,13 +269,15 @@ def write_xlsx(
     path: Path,
     segments: SegmentSettings,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
+    order_by: str = "propensity",
 ) -> None:
     """The list on a first sheet, formatted for people, and a sheet that explains it.
 
     `horizon_days` is the label horizon the model was trained for; `finish_scoring`
-    cannot see the label settings, so it relies on the default of 90 days.
+    cannot see the label settings, so it relies on the default of 90 days. `order_by`:
+    what ranks the list.
     """
-    columns = {name: list_columns(horizon_days)[name] for name in frame.columns}
+    columns = {name: list_columns(horizon_days, order_by)[name] for name in frame.columns}
     too_long = len(frame) + 1 > EXCEL_MAX_ROWS
     header_row = 1 if too_long else 0
     shown = spreadsheet_ready(frame.head(EXCEL_MAX_ROWS - 1 - header_row))

@@ -6,6 +6,12 @@ a laptop or side by side on a Dask cluster (see `pipelines.flows.score_flow`):
 `rank_customers` puts the slices together into the ranked list, where the fact that
 defines a customer's segment (an open urgent ticket for "Recover first") leads their
 reasons.
+
+With an uplift model (`models.uplift`), each customer also gets the incremental chance
+of advocating if asked (`uplift`) and its expected value (`expected_value`), and the list
+can be ordered by either instead of the chance of advocating (`scoring.order_by`).
+Segments by place in the list then follow that order; segments by conditions ("Recover
+first") take their customers first, whatever the order.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from models.scoring.segments import (
     defining_facts,
     percentile_of,
 )
+from models.uplift import UpliftModel
 
 LIST_COLUMNS = (
     "rank",
@@ -48,6 +55,23 @@ LIST_COLUMNS = (
     "model_version",
     "as_of",
 )
+UPLIFT_COLUMNS = ("uplift", "expected_value")
+"""Columns of a list scored with an uplift model, after `probability`."""
+OrderBy = Literal["propensity", "uplift", "expected_value"]
+SORT_KEYS: dict[str, list[str]] = {
+    "propensity": ["probability", "raw_score", "customer_id"],
+    "uplift": ["uplift", "probability", "customer_id"],
+    "expected_value": ["expected_value", "uplift", "customer_id"],
+}
+"""Per order, the columns the list is sorted by, ties broken by the later ones."""
+
+
+def list_columns_of(with_uplift: bool) -> tuple[str, ...]:
+    """The ranked list's columns, with the uplift columns after `probability` if it has them."""
+    if not with_uplift:
+        return LIST_COLUMNS
+    at = LIST_COLUMNS.index("probability") + 1
+    return (*LIST_COLUMNS[:at], *UPLIFT_COLUMNS, *LIST_COLUMNS[at:])
 
 
 class ScoringSettings(BaseModel):
@@ -70,6 +94,10 @@ class ScoringSettings(BaseModel):
     """ISO code of the purchase amounts, shown with amounts in reasons (null: none)."""
     keep_runs: int = Field(16, ge=1)
     """Scoring runs kept in `out`, the one `latest` points at included; older ones are removed."""
+    order_by: OrderBy = "propensity"
+    """What ranks the list: the chance of advocating, the incremental chance if asked
+    (`uplift`) or its value (`expected_value`); the latter two need an uplift model, and
+    without one the list is ordered by propensity and the run says so."""
     segments: SegmentSettings
     monitoring: MonitoringSettings = MonitoringSettings()
 
@@ -97,9 +125,14 @@ def partition_bounds(rows: int, partitions: int) -> list[tuple[int, int]]:
 
 
 def score_partition(
-    features: Path, start: int, stop: int, model: AdvocacyModel, currency: str | None = None
+    features: Path,
+    start: int,
+    stop: int,
+    model: AdvocacyModel,
+    currency: str | None = None,
+    uplift: UpliftModel | None = None,
 ) -> pd.DataFrame:
-    """Probability, raw score and reasons for rows [start, stop) of the feature table.
+    """Probability, raw score, uplift columns (with `uplift`) and reasons for rows [start, stop).
 
     Reasons date "days since" facts from the table's cutoff (one per scoring run).
     """
@@ -120,6 +153,9 @@ def score_partition(
             "probability": model.calibrator.probability(raw),
         }
     )
+    if uplift is not None:
+        scored["uplift"] = uplift.uplift(rows)
+        scored["expected_value"] = uplift.expected_value(rows)
     return pd.concat([scored, reasons], axis=1)
 
 
@@ -131,16 +167,17 @@ def rank_customers(
     model_version: str,
     as_of: pd.Timestamp,
     currency: str | None = None,
+    order_by: OrderBy = "propensity",
 ) -> pd.DataFrame:
-    """The ranked list: one row per customer, best first (see `LIST_COLUMNS`).
+    """The ranked list: one row per customer, best first by `order_by` (see `SORT_KEYS`).
 
     Ties in probability (calibration is a step function) are broken by the raw score,
     then by customer id, so the order is the model's and is reproducible. Where a
     segment's conditions put a customer in it, the fact they name leads the reasons.
+    `scored` has the uplift columns when ordered by uplift or expected value.
     """
-    ranked = scored.sort_values(
-        ["probability", "raw_score", "customer_id"], ascending=[False, False, True]
-    ).reset_index(drop=True)
+    keys = SORT_KEYS[order_by]
+    ranked = scored.sort_values(keys, ascending=[False, False, True]).reset_index(drop=True)
     ranked["rank"] = range(1, len(ranked) + 1)
     ranked["percentile"] = percentile_of(ranked["rank"])
     rows = features.set_index("customer_id").loc[ranked["customer_id"]].reset_index(drop=True)
@@ -160,4 +197,4 @@ def rank_customers(
     ranked["model_name"] = MODEL_NAME
     ranked["model_version"] = model_version
     ranked["as_of"] = as_of
-    return ranked[list(LIST_COLUMNS)]
+    return ranked[list(list_columns_of("uplift" in ranked.columns))]

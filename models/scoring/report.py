@@ -34,6 +34,7 @@ from models.scoring.files import (
     DEFAULT_HORIZON_DAYS,
     list_columns,
     program_meaning,
+    run_order,
     segment_meaning,
 )
 from models.scoring.monitoring import NOT_SCORED
@@ -232,11 +233,15 @@ def term_definitions(horizon_days: int, as_of: str) -> list[dict[str, str]]:
     ]
 
 
-def column_definitions(horizon_days: int) -> list[dict[str, str]]:
-    """The headers and meanings of the columns of ranked_list.xlsx."""
+def column_definitions(
+    horizon_days: int, columns: list[str], order_by: str = "propensity"
+) -> list[dict[str, str]]:
+    """The headers and meanings of the list's `columns`, as in ranked_list.xlsx."""
+    described = list_columns(horizon_days, order_by)
     return [
-        {"term": column.header, "meaning": column.meaning}
-        for column in list_columns(horizon_days).values()
+        {"term": described[name].header, "meaning": described[name].meaning}
+        for name in columns
+        if name in described
     ]
 
 
@@ -373,7 +378,9 @@ def report_html(
             top_columns=list(top_columns.values()),
             top_rows=table_rows(ranked.head(TOP_ROWS), top_columns),
             term_definitions=term_definitions(horizon_days, as_of),
-            column_definitions=column_definitions(horizon_days),
+            column_definitions=column_definitions(
+                horizon_days, list(ranked.columns), run_order(manifest)
+            ),
             figures=figures,
         )
     )

@@ -38,6 +38,7 @@ from models.scoring.monitoring import (
     write_profiles,
 )
 from models.scoring.ranked_list import (
+    OrderBy,
     ScoringSettings,
     check_as_of,
     partition_bounds,
@@ -47,6 +48,7 @@ from models.scoring.ranked_list import (
 from models.scoring.report import report_html
 from models.scoring.schemas import ranked_list_schema, scored_partition_schema
 from models.scoring.segments import unapplied_groups
+from models.uplift import UpliftModel, load_uplift
 
 FEATURES_FILE = "features.parquet"
 
@@ -63,6 +65,12 @@ class ScoringPlan:
     partitions: list[tuple[int, int]]
     currency: str | None
     seconds: float
+    uplift: UpliftModel | None = None
+    uplift_version: str | None = None
+    order_by: OrderBy = "propensity"
+    """The order used: `scoring.order_by`, or propensity when it needs a missing uplift model."""
+    order_note: str | None = None
+    """Why the order used is not the one asked for, or why there are no uplift columns."""
 
 
 def check_request(
@@ -99,6 +107,42 @@ def _some(names: list[str], shown: int = 5) -> str:
     return ", ".join(names[:shown]) + more
 
 
+def choose_uplift(
+    order_by: OrderBy, names: tuple[str, ...]
+) -> tuple[UpliftModel | None, str | None, OrderBy, str | None]:
+    """The uplift champion and its version if usable, the order to use, and a note on why not.
+
+    Without a usable uplift model the list has no uplift columns and an order that needs
+    them falls back to propensity, in one line: a weekly scoring run should not fail for
+    it. Ordered by propensity without any uplift model, there is nothing to say.
+    """
+    found = load_uplift()
+    if found is None and order_by == "propensity":
+        return None, None, order_by, None
+    if found is None:
+        why = "there is no uplift model (train one with `advocacy train-uplift`)"
+    else:
+        model, version = found
+        changed = model.changed_features(current_definitions())
+        lacking = [name for name in model.features if name not in names]
+        if changed or lacking:
+            why = (
+                f"uplift model version {version} needs features this store or today's "
+                f"definitions do not give ({_some(changed + lacking)}): retrain it with "
+                "`advocacy train-uplift`"
+            )
+        else:
+            return model, version, order_by, None
+    if order_by == "propensity":
+        return None, None, order_by, f"No uplift columns: {why}."
+    return (
+        None,
+        None,
+        "propensity",
+        f"scoring.order_by is {order_by}, but {why}: the list is ordered by propensity.",
+    )
+
+
 def prepare_scoring(
     store_version: Path,
     as_of: pd.Timestamp,
@@ -120,6 +164,7 @@ def prepare_scoring(
             f"an order in the {features.activity_days} days before it."
         )
     validate_table(table, feature_table_schema(names))
+    uplift, uplift_version, order_by, order_note = choose_uplift(settings.order_by, names)
     work = folder / "work"
     work.mkdir()
     table.to_parquet(work / FEATURES_FILE, index=False)
@@ -132,15 +177,19 @@ def prepare_scoring(
         partitions=partition_bounds(len(table), settings.partitions),
         currency=settings.currency,
         seconds=time.perf_counter() - started,
+        uplift=uplift,
+        uplift_version=uplift_version,
+        order_by=order_by,
+        order_note=order_note,
     )
 
 
 def score_slice(plan: ScoringPlan, index: int) -> Path:
     """Score partition `index` of the plan into its own Parquet file; returns its path."""
     start, stop = plan.partitions[index]
-    scored = score_partition(plan.features, start, stop, plan.model, plan.currency)
+    scored = score_partition(plan.features, start, stop, plan.model, plan.currency, plan.uplift)
     path = plan.features.with_name(f"scored-{index:04d}.parquet")
-    validate_table(scored, scored_partition_schema())
+    validate_table(scored, scored_partition_schema(with_uplift=plan.uplift is not None))
     scored.to_parquet(path, index=False)
     return path
 
@@ -220,12 +269,15 @@ def finish_scoring(
         plan.model_version,
         plan.as_of,
         settings.currency,
+        plan.order_by,
     )
     ranked["control"] = hold_out_controls(ranked, control)
-    validate_table(ranked, ranked_list_schema(settings.segments))
+    validate_table(
+        ranked, ranked_list_schema(settings.segments, plan.order_by, plan.uplift is not None)
+    )
     ranked.to_parquet(folder / "ranked_list.parquet", index=False)
     write_csv(ranked, folder / "ranked_list.csv")
-    write_xlsx(ranked, folder / "ranked_list.xlsx", settings.segments)
+    write_xlsx(ranked, folder / "ranked_list.xlsx", settings.segments, order_by=plan.order_by)
     segment_files = write_segment_files(ranked, settings, folder)
     previous = previous_run(folder.parent, plan.model_version, plan.as_of)
     monitoring = compare_runs(ranked, features, plan.model.features, previous, settings.monitoring)
@@ -240,6 +292,12 @@ def finish_scoring(
         "model_name": MODEL_NAME,
         "model_version": plan.model_version,
         "as_of": plan.as_of.isoformat(),
+        "order": {
+            "asked": settings.order_by,
+            "used": plan.order_by,
+            "uplift_model_version": plan.uplift_version,
+            "note": plan.order_note,
+        },
         "customers": len(ranked),
         "segments": segment_counts(ranked, settings),
         "segment_files": segment_files,

@@ -26,13 +26,28 @@ def _reason_columns() -> dict[str, pa.Column]:
     return {name: pa.Column("str") for name in REASON_COLUMNS}
 
 
-def scored_partition_schema() -> pa.DataFrameSchema:
-    """One slice of scored customers: raw score, calibrated probability and reasons."""
+def _uplift_columns(ordered_by: str | None = None) -> dict[str, pa.Column]:
+    """Incremental chance if asked, in [-1, 1], and its value; `ordered_by` never rises."""
+    checks = {
+        name: [pa.Check(_non_increasing, name=f"{name}_non_increasing")]
+        if name == ordered_by
+        else []
+        for name in ("uplift", "expected_value")
+    }
+    return {
+        "uplift": pa.Column("float64", [pa.Check.in_range(-1, 1), *checks["uplift"]]),
+        "expected_value": pa.Column("float64", checks["expected_value"]),
+    }
+
+
+def scored_partition_schema(with_uplift: bool = False) -> pa.DataFrameSchema:
+    """One slice of scored customers: raw score, calibrated probability, uplift and reasons."""
     return pa.DataFrameSchema(
         {
             "customer_id": pa.Column("str", unique=True),
             "raw_score": pa.Column("float64"),
             "probability": _probability_column(),
+            **(_uplift_columns() if with_uplift else {}),
             **_reason_columns(),
         },
         strict=True,
@@ -51,18 +66,24 @@ def _non_increasing(values: pd.Series) -> pd.Series:
     return ~(values.diff() > 0)
 
 
-def ranked_list_schema(segments: SegmentSettings) -> pa.DataFrameSchema:
-    """The ranked list (`LIST_COLUMNS`), best customer first, in the configured segments.
+def ranked_list_schema(
+    segments: SegmentSettings, order_by: str = "propensity", with_uplift: bool = False
+) -> pa.DataFrameSchema:
+    """The ranked list (`list_columns_of`), best customer first by `order_by`, in segments.
 
     Percentiles follow `percentile_of`: 1.0 for rank 1 down to 1/n for the last.
     """
+    probability_checks = (
+        [pa.Check(_non_increasing, name="probability_non_increasing")]
+        if order_by == "propensity"
+        else []
+    )
     programs = sorted({program.program for rule in segments.rules for program in rule.programs})
     columns = {
         "rank": pa.Column("int64", pa.Check(_ranks_from_one, name="ranks_from_one_in_order")),
         "customer_id": pa.Column("str", unique=True),
-        "probability": _probability_column(
-            pa.Check(_non_increasing, name="probability_non_increasing")
-        ),
+        "probability": _probability_column(*probability_checks),
+        **(_uplift_columns(order_by) if with_uplift else {}),
         "percentile": pa.Column("float64", pa.Check.in_range(0, 1, include_min=False)),
         "segment": pa.Column("str", pa.Check.isin([rule.name for rule in segments.rules])),
         "suggested_program": pa.Column("str", pa.Check.isin(programs)),

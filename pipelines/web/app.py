@@ -26,7 +26,13 @@ from starlette.background import BackgroundTask
 from features.errors import UserError
 from models.outreach.evaluate import EVALUATION
 from models.outreach.record import REPORT
-from models.scoring.files import DEFAULT_HORIZON_DAYS, list_columns, write_csv, write_xlsx
+from models.scoring.files import (
+    DEFAULT_HORIZON_DAYS,
+    list_columns,
+    run_order,
+    write_csv,
+    write_xlsx,
+)
 from models.scoring.schemas import REASON_COLUMNS
 from models.scoring.segments import SegmentSettings
 from pipelines.web.access import (
@@ -277,7 +283,7 @@ def download(request: Request, viewer: Viewer, kind: Format) -> Response:
             media_type=MEDIA_TYPES[kind],
             headers={"Content-Disposition": f'attachment; filename="{quote(name)}"'},
         )
-    write_xlsx(frame, path, web(request).settings.segments)
+    write_xlsx(frame, path, web(request).settings.segments, order_by=run_order(run.manifest))
     return FileResponse(
         path, media_type=MEDIA_TYPES[kind], filename=name, background=BackgroundTask(path.unlink)
     )

@@ -21,7 +21,7 @@ import duckdb
 import pandas as pd
 
 from models.explain import reason_topics
-from models.scoring.ranked_list import LIST_COLUMNS
+from models.scoring.ranked_list import list_columns_of
 from models.scoring.report import TOP_COLUMNS
 from models.scoring.schemas import REASON_COLUMNS
 
@@ -188,6 +188,9 @@ class RunList:
             f"CREATE TABLE ranked AS SELECT loaded.* REPLACE ({as_enums}), "
             f"lower(customer_id) AS customer_key, {topic_columns} FROM loaded {joins} ORDER BY rank"
         )
+        uplift = "uplift" in self._db.execute("SELECT * FROM loaded LIMIT 0").df().columns
+        self.columns = list_columns_of(uplift)
+        """The list's columns: those of a run scored with an uplift model have its columns."""
         self._db.execute("DROP TABLE loaded")
         self._db.unregister("reason_topic")
         present = set(self._column("segment"))
@@ -247,14 +250,14 @@ class RunList:
         """The rows of a download: the list's own columns and types, best first."""
         where, parameters = chosen.where(for_download=True)
         rows = self._query(
-            f"SELECT {as_text(LIST_COLUMNS)} FROM ranked WHERE {where} ORDER BY rank", parameters
+            f"SELECT {as_text(self.columns)} FROM ranked WHERE {where} ORDER BY rank", parameters
         )
         return rows.assign(as_of=rows["as_of"].dt.tz_convert("UTC"))  # DuckDB says Etc/UTC
 
     def customer(self, customer_id: str) -> dict[str, Any] | None:
         """One customer's row of the list, or None when the run did not score them."""
         rows = self._query(
-            f"SELECT {as_text(LIST_COLUMNS)} FROM ranked WHERE customer_id = ?", [customer_id]
+            f"SELECT {as_text(self.columns)} FROM ranked WHERE customer_id = ?", [customer_id]
         )
         return rows.iloc[0].to_dict() if len(rows) else None
 
