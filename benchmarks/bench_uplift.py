@@ -139,7 +139,7 @@ def main() -> None:
                 "qini_true_share_mean": float(results["qini_true_share"].mean()),
                 "qini_true_share_min": float(results["qini_true_share"].min()),
                 "at_least_70_percent": float((results["qini_true_share"] >= 0.7).mean()),
-                "list_order_share_mean": float(results["qini_true_share_list"].mean()),
+                "propensity_share_mean": float(results["qini_true_share_propensity"].mean()),
                 "seconds": round(time.perf_counter() - began, 1),
             }
         )

@@ -516,13 +516,13 @@ def print_uplift(result: UpliftResult, version: str) -> None:
     )
     console.print(
         f"  Qini observed: uplift model {metrics['qini_observed']:+.4f}, "
-        f"list order {metrics['qini_observed_list']:+.4f}",
+        f"propensity {metrics['qini_observed_propensity']:+.4f}",
         highlight=False,
     )
     if "qini_true" in metrics:
         console.print(
             f"  Qini against the true effects: uplift model {metrics['qini_true_share']:.0%} "
-            f"of the best ranking's, list order {metrics['qini_true_share_list']:.0%}",
+            f"of the best ranking's, propensity {metrics['qini_true_share_propensity']:.0%}",
             highlight=False,
         )
     console.print(f"  tracking store: {mlflow.get_tracking_uri()}")

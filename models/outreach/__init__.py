@@ -1,1 +1,1 @@
-"""What outreach does: measured lift, incremental advocates and ROI against control groups."""
+"""What outreach does: measured lift and ROI against control groups, and an uplift model."""

@@ -40,7 +40,7 @@ from models.outreach.settings import OutreachSettings
 from models.scoring.files import MANIFEST
 from models.uplift import UpliftModel
 
-LIST_CURVE = "list order (propensity)"
+PROPENSITY_CURVE = "chance of advocating (propensity)"
 MIN_ADVOCATES_PER_ARM = 20
 
 
@@ -193,14 +193,14 @@ def evaluate_uplift(
     Observed from the run's experiment; against `effect` (the generator's true effect
     per row) when given, with the ranking by true effects as the best attainable.
     """
-    scores = {MODEL_CURVE: model.uplift(rows), LIST_CURVE: rows["probability"].to_numpy()}
+    scores = {MODEL_CURVE: model.uplift(rows), PROPENSITY_CURVE: rows["probability"].to_numpy()}
     observed = {
         name: observed_qini(score, rows["asked"], rows["advocated"])
         for name, score in scores.items()
     }
     metrics = {
         "qini_observed": qini_coefficient(observed[MODEL_CURVE]),
-        "qini_observed_list": qini_coefficient(observed[LIST_CURVE]),
+        "qini_observed_propensity": qini_coefficient(observed[PROPENSITY_CURVE]),
         "incremental_advocates_observed": float(observed[MODEL_CURVE][-1]),
         "customers": float(len(rows)),
     }
@@ -212,10 +212,10 @@ def evaluate_uplift(
         best = qini_coefficient(true[TRUE_CURVE])
         metrics |= {
             "qini_true": qini_coefficient(true[MODEL_CURVE]),
-            "qini_true_list": qini_coefficient(true[LIST_CURVE]),
+            "qini_true_propensity": qini_coefficient(true[PROPENSITY_CURVE]),
             "qini_true_best": best,
             "qini_true_share": qini_coefficient(true[MODEL_CURVE]) / best,
-            "qini_true_share_list": qini_coefficient(true[LIST_CURVE]) / best,
+            "qini_true_share_propensity": qini_coefficient(true[PROPENSITY_CURVE]) / best,
         }
     return metrics, observed, true
 
