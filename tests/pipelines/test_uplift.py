@@ -227,6 +227,6 @@ def test_training_without_two_experiment_runs_exits_2(site: Site, tmp_path: Path
     store = site.folder / "experiment" / "store"
     status, _, err = run("train-uplift", "--store", str(store), "--scores", str(tmp_path))
     assert status == 2
-    assert err.strip().splitlines()[-1].startswith("The uplift model needs runs in")
+    assert err.strip().splitlines()[-1].startswith("error: The uplift model needs runs in")
     assert "(found 0)" in err and "Traceback" not in err
     assert store_features(current_version(store))  # the store itself was fine
