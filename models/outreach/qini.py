@@ -22,6 +22,7 @@ from models.plot_style import MODEL_COLOR, apply_style
 Curve = npt.NDArray[np.float64]
 MODEL_CURVE = "uplift model"
 TRUE_CURVE = "true effects"
+OTHER_COLORS = ("#d95f02", "#1b9e77")  # apart from the model's blue
 
 
 def _order(score: npt.ArrayLike) -> npt.NDArray[np.intp]:
@@ -61,10 +62,11 @@ def qini_figure(curves: dict[str, Curve], title: str) -> Figure:
     """The curves against the share of customers asked, with the line of asking at random."""
     apply_style()
     figure, axes = plt.subplots()
+    others = iter(OTHER_COLORS)
     for name, curve in curves.items():
         share = np.linspace(0.0, 100.0, len(curve))
-        color = MODEL_COLOR if name == MODEL_CURVE else "black" if name == TRUE_CURVE else None
-        axes.plot(share, curve, label=name, color=color)
+        fixed = {MODEL_CURVE: MODEL_COLOR, TRUE_CURVE: "black"}
+        axes.plot(share, curve, label=name, color=fixed.get(name) or next(others))
     last = next(iter(curves.values()))
     axes.plot([0, 100], [0, last[-1]], color="grey", linestyle="--", label="asked at random")
     axes.set(
