@@ -93,7 +93,10 @@ def family_sql(family: Family, aggregates: dict[str, str], where: str = "TRUE") 
 
 
 def feature_sql(activity_days: int) -> str:
-    """The whole point-in-time feature query over the views `cutoffs` and the five tables."""
+    """The whole point-in-time feature query over the views `cutoffs`, the tables and `referrals`.
+
+    `referrals` (see `features.views`) is the one relation holding other customers' rows.
+    """
     families: list[Family] = ["purchases", "support", "surveys", "comments", "advocacy"]
     joined_columns = []
     for f in FEATURES:
@@ -121,7 +124,7 @@ def feature_sql(activity_days: int) -> str:
     population AS (
         SELECT c.customer_id, k.cutoff, c.signup_at,
                CAST(coalesce(c.acquisition_channel = 'referral', FALSE) OR EXISTS (
-                   SELECT 1 FROM advocacy_events AS r
+                   SELECT 1 FROM referrals AS r
                    WHERE r.referred_customer_id = c.customer_id AND r.occurred_at < k.cutoff
                ) AS INTEGER) AS acquired_by_referral
         FROM customers AS c JOIN cutoffs AS k ON c.signup_at < k.cutoff

@@ -35,6 +35,7 @@ from features.ingest.files import FileRows, SourceTable, TableSource, open_table
 from features.ingest.parsing import known_timezone, parse_table
 from features.ingest.quarantine import quarantine_records, validate_rows
 from features.ingest.shared import HeldRows, SharedIds
+from features.partitions import partition_tables
 from features.store import MANIFEST, file_fingerprint, publish_version
 
 DUCKDB_MEMORY = "1GiB"
@@ -56,6 +57,8 @@ class IngestSettings(BaseModel):
     """Per table: its files and how they are written and named, when not as the contract."""
     keep_versions: int = Field(3, ge=1)
     """Store versions kept, the current one included; older ones are removed."""
+    partitions: int = Field(1, ge=1, le=1000)
+    """Customer partitions the store is written in (`features.partitions`); 1: one file a table."""
 
     @model_validator(mode="after")
     def _tables_follow_the_contracts(self) -> IngestSettings:
@@ -275,6 +278,8 @@ def ingest(settings: IngestSettings) -> IngestReport:
 
     def build(folder: Path) -> None:
         reports.extend(_validate_into(folder, settings, as_of))
+        if settings.partitions > 1:
+            partition_tables(folder, settings.partitions)
 
     version = publish_version(settings.store, build, keep=settings.keep_versions)
     return IngestReport(store_version=version, as_of=as_of.isoformat(), tables=reports)
