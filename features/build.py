@@ -20,6 +20,7 @@ from features.atomic import write_parquet_atomically
 from features.availability import available_features
 from features.definitions import FEATURE_NAMES, FEATURES, HELPERS, Family
 from features.engine import EngineSettings
+from features.errors import UserError
 from features.schemas import FEATURE_DTYPES, feature_table_schema, validate_table
 from features.sentiment import register_lexicon, sentiment_sql
 from features.store import present_sources
@@ -205,6 +206,16 @@ def write_features(
     table = build_features(
         open_version(store_version, engine=settings.duckdb), [as_of], settings, names
     )
+    check_eligible(len(table), as_of, settings.activity_days)
     validate_table(table, feature_table_schema(names))
     write_parquet_atomically(table, out)
     return table
+
+
+def check_eligible(rows: int, as_of: pd.Timestamp, activity_days: int) -> None:
+    """Refuse a feature table without rows: no customer to score."""
+    if not rows:
+        raise UserError(
+            f"No customer is eligible as of {as_of:%Y-%m-%d}: none signed up before it with "
+            f"an order in the {activity_days} days before it."
+        )

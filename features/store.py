@@ -27,7 +27,9 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from features.atomic import (
@@ -45,6 +47,9 @@ MANIFEST = "manifest.json"
 PART = "part-{:04d}.parquet"
 """File name of one customer partition of a table, in the table's folder."""
 PART_GLOB = "part-*.parquet"
+HASH_KEY = "advocacy-parts16"
+"""SipHash key of the customer hash (16 characters): changing it moves customers between parts."""
+PART_BATCH_ROWS = 1_000_000
 
 
 def _update(digest: hashlib._Hash, path: Path) -> None:
@@ -117,6 +122,42 @@ def current_version(root: Path) -> Path:
     return pointed_folder(
         root / CURRENT, f"No curated store at {root}: run `advocacy ingest` first."
     )
+
+
+def partition_of(ids: pa.Array | pa.ChunkedArray, partitions: int) -> np.ndarray:
+    """The part of each customer id: SipHash-2-4 of its UTF-8 bytes, modulo `partitions`.
+
+    The same id gets the same part in every table, run and machine.
+    """
+    values = np.asarray(ids.to_numpy(zero_copy_only=False), dtype=object)
+    hashes = pd.util.hash_array(values, hash_key=HASH_KEY, categorize=False)
+    return (hashes % np.uint64(partitions)).astype(np.int64)
+
+
+def partition_tables(version: Path, partitions: int) -> None:
+    """Split every `<table>.parquet` of a version being written into `partitions` parts.
+
+    Batch by batch, so memory stays bounded; rows keep their order within a part, and
+    every part is written, empty or not, with the table's schema.
+    """
+    for table in TABLE_NAMES:
+        whole = version / f"{table}.parquet"
+        source = pq.ParquetFile(whole)
+        (version / table).mkdir()
+        schema = source.schema_arrow
+        writers = [
+            pq.ParquetWriter(version / table / PART.format(i), schema, compression="zstd")
+            for i in range(partitions)
+        ]
+        try:
+            for batch in source.iter_batches(PART_BATCH_ROWS):
+                part = partition_of(batch.column("customer_id"), partitions)
+                for index, writer in enumerate(writers):
+                    writer.write_batch(batch.filter(pa.array(part == index)))
+        finally:
+            for writer in writers:
+                writer.close()
+        whole.unlink()
 
 
 def table_files(version: Path, table: str) -> list[Path]:

@@ -134,9 +134,15 @@ def partition_features_task(
 
 
 @task(name="combine partitions' features", cache_policy=NO_CACHE)
-def combine_features_task(store_version: Path, parts: list[Path], out: Path) -> int:
+def combine_features_task(
+    store_version: Path,
+    parts: list[Path],
+    as_of: pd.Timestamp,
+    out: Path,
+    settings: FeatureSettings,
+) -> int:
     """Write the partitions' feature tables as one; returns its number of rows."""
-    return len(combine_partition_features(store_version, parts, out))
+    return len(combine_partition_features(store_version, parts, as_of, out, settings))
 
 
 def feature_table(
@@ -156,7 +162,8 @@ def feature_table(
         )
         for index in range(partitions)
     ]
-    return combine_features_task(store_version, [future.result() for future in futures], out)
+    parts = [future.result() for future in futures]
+    return combine_features_task(store_version, parts, as_of, out, settings)
 
 
 @flow(name="features")
@@ -252,7 +259,6 @@ def score_flow(config: AppConfig, as_of: datetime | None = None, model: str | No
             resolved,
             features,
             config.scoring,
-            config.features.activity_days,
             time.perf_counter() - started,
         )
         started = time.perf_counter()

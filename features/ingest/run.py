@@ -35,8 +35,7 @@ from features.ingest.files import FileRows, SourceTable, TableSource, open_table
 from features.ingest.parsing import known_timezone, parse_table
 from features.ingest.quarantine import quarantine_records, validate_rows
 from features.ingest.shared import HeldRows, SharedIds
-from features.partitions import partition_tables
-from features.store import MANIFEST, file_fingerprint, publish_version
+from features.store import MANIFEST, file_fingerprint, partition_tables, publish_version
 
 DUCKDB_MEMORY = "1GiB"
 """DuckDB's memory during ingestion: the batches being checked need the rest."""

@@ -108,19 +108,10 @@ def plan_scoring(
     model: tuple[AdvocacyModel, str],
     features: Path,
     settings: ScoringSettings,
-    activity_days: int,
     seconds: float,
 ) -> ScoringPlan:
-    """The run's plan, once `check_request` resolved the model and the features are written.
-
-    Refused with a clear message when no customer is eligible at the as-of date.
-    """
+    """The run's plan, once `check_request` resolved the model and the features are written."""
     rows = int(pq.ParquetFile(features).metadata.num_rows)
-    if not rows:
-        raise UserError(
-            f"No customer is eligible as of {as_of:%Y-%m-%d}: none signed up before it with "
-            f"an order in the {activity_days} days before it."
-        )
     loaded, version = model
     return ScoringPlan(
         store_version=store_version,

@@ -10,12 +10,9 @@ import pytest
 
 from features.build import FeatureSettings, write_features
 from features.contracts import TABLE_NAMES
-from features.partitions import (
-    combine_partition_features,
-    partition_of,
-    write_partition_features,
-)
-from features.store import partition_count, read_table, table_files
+from features.errors import UserError
+from features.partitions import combine_partition_features, write_partition_features
+from features.store import partition_count, partition_of, read_table, table_files
 from tests.features.partitioned import ingest_in, referred_without_channel
 
 AS_OF = pd.Timestamp("2026-09-01", tz="UTC")
@@ -65,7 +62,9 @@ def test_features_part_by_part_equal_the_whole_build(
         write_partition_features(parts, i, AS_OF, tmp_path / f"{i}.parquet", FeatureSettings())
         for i in range(PARTS)
     ]
-    combined = combine_partition_features(parts, files, tmp_path / "combined.parquet")
+    combined = combine_partition_features(
+        parts, files, AS_OF, tmp_path / "combined.parquet", FeatureSettings()
+    )
     pd.testing.assert_frame_equal(combined, expected)
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "combined.parquet"), expected)
     assert not any(file.exists() for file in files)
@@ -77,3 +76,19 @@ def test_features_part_by_part_equal_the_whole_build(
     across = set(events["referred_customer_id"][referrer != referred])
     flagged = expected[expected["acquired_by_referral"] == 1]
     assert flagged["customer_id"].isin(across).sum() > 0
+
+
+def test_no_eligible_customer_is_one_clear_error(
+    versions: tuple[Path, Path], tmp_path: Path
+) -> None:
+    whole, parts = versions
+    early = pd.Timestamp("2000-01-01", tz="UTC")
+    with pytest.raises(UserError, match="No customer is eligible as of 2000-01-01"):
+        write_features(whole, early, tmp_path / "whole.parquet")
+    files = [
+        write_partition_features(parts, i, early, tmp_path / f"{i}.parquet", FeatureSettings())
+        for i in range(PARTS)
+    ]
+    with pytest.raises(UserError, match="No customer is eligible as of 2000-01-01"):
+        combine_partition_features(parts, files, early, tmp_path / "c.parquet", FeatureSettings())
+    assert not (tmp_path / "whole.parquet").exists() and not (tmp_path / "c.parquet").exists()
