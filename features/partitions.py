@@ -1,7 +1,7 @@
 """The feature build per customer partition of the store, and the parts put back together.
 
 With `ingest.partitions` N > 1 every table of a store version is written as N files, a
-customer's rows of every table in the same part (`features.store.partition_tables`).
+customer's rows of every table in the same part (`features.store.partition_of`).
 The feature SQL then runs on one part at a time (a Dask task each, see
 `pipelines.flows`) and gives that part's customers exactly the rows the whole store
 gives them: every feature reads only the customer's own rows but one,

@@ -6,9 +6,10 @@ Layout of a store folder::
       current -> versions/<fingerprint>     (symlink, replaced atomically)
       versions/<fingerprint>/<table>.parquet, quarantine/<table>.parquet, manifest.json
 
-A store written in customer partitions (`ingest.partitions` > 1, see
-`features.partitions`) holds each table as `<table>/part-0000.parquet`, ... instead of
-`<table>.parquet`; `table_files` reads either layout.
+A store written in customer partitions (`ingest.partitions` > 1) holds each table as
+`<table>/part-0000.parquet`, ... instead of `<table>.parquet`, each customer's rows of
+every table in the part `partition_of` their id (the feature build per part is
+`features.partitions`); `table_files` reads either layout.
 
 Every version has all six tables with every contract column; its manifest records which
 of them, and which columns, the source actually had (`present_sources`).
@@ -49,7 +50,6 @@ PART = "part-{:04d}.parquet"
 PART_GLOB = "part-*.parquet"
 HASH_KEY = "advocacy-parts16"
 """SipHash key of the customer hash (16 characters): changing it moves customers between parts."""
-PART_BATCH_ROWS = 1_000_000
 
 
 def _update(digest: hashlib._Hash, path: Path) -> None:
@@ -132,32 +132,6 @@ def partition_of(ids: pa.Array | pa.ChunkedArray, partitions: int) -> np.ndarray
     values = np.asarray(ids.to_numpy(zero_copy_only=False), dtype=object)
     hashes = pd.util.hash_array(values, hash_key=HASH_KEY, categorize=False)
     return (hashes % np.uint64(partitions)).astype(np.int64)
-
-
-def partition_tables(version: Path, partitions: int) -> None:
-    """Split every `<table>.parquet` of a version being written into `partitions` parts.
-
-    Batch by batch, so memory stays bounded; rows keep their order within a part, and
-    every part is written, empty or not, with the table's schema.
-    """
-    for table in TABLE_NAMES:
-        whole = version / f"{table}.parquet"
-        source = pq.ParquetFile(whole)
-        (version / table).mkdir()
-        schema = source.schema_arrow
-        writers = [
-            pq.ParquetWriter(version / table / PART.format(i), schema, compression="zstd")
-            for i in range(partitions)
-        ]
-        try:
-            for batch in source.iter_batches(PART_BATCH_ROWS):
-                part = partition_of(batch.column("customer_id"), partitions)
-                for index, writer in enumerate(writers):
-                    writer.write_batch(batch.filter(pa.array(part == index)))
-        finally:
-            for writer in writers:
-                writer.close()
-        whole.unlink()
 
 
 def table_files(version: Path, table: str) -> list[Path]:
