@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -9,10 +10,11 @@ import pyarrow as pa
 import pytest
 
 from features.build import FeatureSettings, write_features
-from features.contracts import TABLE_NAMES
+from features.contracts import CONTRACTS, TABLE_NAMES
 from features.errors import UserError
+from features.generator import GeneratorSettings, Messiness, generate_world
 from features.partitions import combine_partition_features, write_partition_features
-from features.store import partition_count, partition_of, read_table, table_files
+from features.store import MANIFEST, partition_count, partition_of, read_table, table_files
 from tests.features.partitioned import ingest_in, referred_without_channel
 
 AS_OF = pd.Timestamp("2026-09-01", tz="UTC")
@@ -92,3 +94,28 @@ def test_no_eligible_customer_is_one_clear_error(
     with pytest.raises(UserError, match="No customer is eligible as of 2000-01-01"):
         combine_partition_features(parts, files, early, tmp_path / "c.parquet", FeatureSettings())
     assert not (tmp_path / "whole.parquet").exists() and not (tmp_path / "c.parquet").exists()
+
+
+def test_a_messy_source_keeps_and_quarantines_the_same_rows_in_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("features.ingest.files.BATCH_ROWS", 500)  # shared ids across batches
+    messiness = Messiness(**dict.fromkeys(Messiness.model_fields, 0.05))
+    generate_world(
+        GeneratorSettings(customers=300, seed=11, years=1.0, truth_months=0, messiness=messiness),
+        tmp_path / "world",
+    )
+    whole = ingest_in(tmp_path / "world", tmp_path / "whole", 1)
+    parts = ingest_in(tmp_path / "world", tmp_path / "parts", PARTS)
+    assert partition_count(parts) == PARTS
+    for table in TABLE_NAMES:
+        key = list(CONTRACTS[table].column_names)
+        kept = [read_table(v, table).sort_values(key, ignore_index=True) for v in (whole, parts)]
+        pd.testing.assert_frame_equal(kept[1], kept[0])
+        quarantined = [
+            pd.read_parquet(v / "quarantine" / f"{table}.parquet") for v in (whole, parts)
+        ]
+        pd.testing.assert_frame_equal(quarantined[1], quarantined[0])
+    reports = [json.loads((v / MANIFEST).read_text())["tables"] for v in (whole, parts)]
+    assert reports[1] == reports[0]
+    assert any(report["rows_quarantined"] for report in reports[0])
