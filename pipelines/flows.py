@@ -238,8 +238,8 @@ def score_flow(config: AppConfig, as_of: datetime | None = None, model: str | No
     the as-of moment and the model are resolved once here, for every step of the run.
     The feature build of a partitioned store and the scoring partitions run as tasks on
     the flow's task runner (see `run_score_flow`): one after another locally, side by
-    side on a Dask cluster. Only they leave this process; they
-    get the loaded model and absolute paths in the plan, so workers need no MLflow.
+    side on a Dask cluster. Only they leave this process; they get absolute paths (and
+    the loaded model, in the plan), so workers need no MLflow.
     """
     cutoff = as_utc(as_of)
     store_version = current_version(config.ingest.store)

@@ -64,7 +64,7 @@ class IngestSettings(BaseModel):
     keep_versions: int = Field(3, ge=1)
     """Store versions kept, the current one included; older ones are removed."""
     partitions: int = Field(1, ge=1, le=1000)
-    """Customer partitions the store is written in (`features.partitions`); 1: one file a table."""
+    """Customer partitions the store is written in (`features.store`); 1: one file a table."""
 
     @model_validator(mode="after")
     def _tables_follow_the_contracts(self) -> IngestSettings:
