@@ -6,18 +6,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from features.generator import GeneratorSettings, generate_world
+from features.generator import GeneratorSettings, Messiness, generate_world
 from features.ingest import IngestSettings, ingest
 from features.store import current_version
 
 
-def referred_without_channel(folder: Path, customers: int) -> Path:
+def referred_without_channel(folder: Path, customers: int, messy: bool = False) -> Path:
     """A generated world whose customers table lacks acquisition_channel.
 
     Then only the referral events of the customers who brought them (stored in the
-    referrer's partition) tell that a customer came through a referral.
+    referrer's partition) tell that a customer came through a referral. `messy`: with
+    every defect of the generator, 5 % each.
     """
-    generate_world(GeneratorSettings(customers=customers, seed=5), folder)
+    messiness = Messiness(**dict.fromkeys(Messiness.model_fields, 0.05)) if messy else Messiness()
+    generate_world(GeneratorSettings(customers=customers, seed=5, messiness=messiness), folder)
     table = pd.read_parquet(folder / "customers.parquet")
     table.drop(columns="acquisition_channel").to_parquet(folder / "customers.parquet", index=False)
     return folder

@@ -12,7 +12,6 @@ import pytest
 from features.build import FeatureSettings, write_features
 from features.contracts import CONTRACTS, TABLE_NAMES
 from features.errors import UserError
-from features.generator import GeneratorSettings, Messiness, generate_world
 from features.partitions import combine_partition_features, write_partition_features
 from features.store import MANIFEST, partition_count, partition_of, read_table, table_files
 from tests.features.partitioned import ingest_in, referred_without_channel
@@ -23,9 +22,9 @@ PARTS = 3
 
 @pytest.fixture(scope="module")
 def versions(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """The same world ingested whole and in three customer partitions."""
+    """The same messy world ingested whole and in three customer partitions."""
     root = tmp_path_factory.mktemp("partitions")
-    world = referred_without_channel(root / "world", customers=600)
+    world = referred_without_channel(root / "world", customers=500, messy=True)
     return ingest_in(world, root / "whole", 1), ingest_in(world, root / "parts", PARTS)
 
 
@@ -36,7 +35,9 @@ def test_the_hash_of_an_id_is_fixed() -> None:
     assert partition_of(ids.slice(4), 4).tolist() == [1, 3]  # whatever the batch around it
 
 
-def test_a_customers_rows_of_every_table_share_one_part(versions: tuple[Path, Path]) -> None:
+def test_parts_keep_and_quarantine_the_rows_of_the_whole_store(
+    versions: tuple[Path, Path],
+) -> None:
     whole, parts = versions
     assert partition_count(whole) == 1 and partition_count(parts) == PARTS
     for table in TABLE_NAMES:
@@ -45,11 +46,16 @@ def test_a_customers_rows_of_every_table_share_one_part(versions: tuple[Path, Pa
         for index, file in enumerate(files):
             rows = pd.read_parquet(file)
             assert (partition_of(pa.array(rows["customer_id"]), PARTS) == index).all(), file
-        key = list(read_table(whole, table).columns)
-        merged = read_table(parts, table).sort_values(key, ignore_index=True)
-        pd.testing.assert_frame_equal(
-            merged, read_table(whole, table).sort_values(key, ignore_index=True)
-        )
+        key = list(CONTRACTS[table].column_names)
+        kept = [read_table(v, table).sort_values(key, ignore_index=True) for v in versions]
+        pd.testing.assert_frame_equal(kept[1], kept[0])
+        quarantined = [pd.read_parquet(v / "quarantine" / f"{table}.parquet") for v in versions]
+        pd.testing.assert_frame_equal(quarantined[1], quarantined[0])
+    reports = [json.loads((v / MANIFEST).read_text())["tables"] for v in versions]
+    assert reports[1] == reports[0]
+    quarantined_rows = {report["table"]: report["rows_quarantined"] for report in reports[0]}
+    assert quarantined_rows["customers"] > 0 and quarantined_rows["purchases"] > 0
+    assert sum(report["exact_duplicates_dropped"] for report in reports[0]) > 0
 
 
 def test_features_part_by_part_equal_the_whole_build(
@@ -94,28 +100,3 @@ def test_no_eligible_customer_is_one_clear_error(
     with pytest.raises(UserError, match="No customer is eligible as of 2000-01-01"):
         combine_partition_features(parts, files, early, tmp_path / "c.parquet", FeatureSettings())
     assert not (tmp_path / "whole.parquet").exists() and not (tmp_path / "c.parquet").exists()
-
-
-def test_a_messy_source_keeps_and_quarantines_the_same_rows_in_parts(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("features.ingest.files.BATCH_ROWS", 500)  # shared ids across batches
-    messiness = Messiness(**dict.fromkeys(Messiness.model_fields, 0.05))
-    generate_world(
-        GeneratorSettings(customers=300, seed=11, years=1.0, truth_months=0, messiness=messiness),
-        tmp_path / "world",
-    )
-    whole = ingest_in(tmp_path / "world", tmp_path / "whole", 1)
-    parts = ingest_in(tmp_path / "world", tmp_path / "parts", PARTS)
-    assert partition_count(parts) == PARTS
-    for table in TABLE_NAMES:
-        key = list(CONTRACTS[table].column_names)
-        kept = [read_table(v, table).sort_values(key, ignore_index=True) for v in (whole, parts)]
-        pd.testing.assert_frame_equal(kept[1], kept[0])
-        quarantined = [
-            pd.read_parquet(v / "quarantine" / f"{table}.parquet") for v in (whole, parts)
-        ]
-        pd.testing.assert_frame_equal(quarantined[1], quarantined[0])
-    reports = [json.loads((v / MANIFEST).read_text())["tables"] for v in (whole, parts)]
-    assert reports[1] == reports[0]
-    assert any(report["rows_quarantined"] for report in reports[0])
