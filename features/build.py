@@ -20,6 +20,7 @@ from features.atomic import write_parquet_atomically
 from features.availability import available_features
 from features.definitions import FEATURE_NAMES, FEATURES, HELPERS, Family
 from features.engine import EngineSettings
+from features.errors import UserError
 from features.schemas import FEATURE_DTYPES, feature_table_schema, validate_table
 from features.sentiment import register_lexicon, sentiment_sql
 from features.store import present_sources
@@ -93,7 +94,10 @@ def family_sql(family: Family, aggregates: dict[str, str], where: str = "TRUE") 
 
 
 def feature_sql(activity_days: int) -> str:
-    """The whole point-in-time feature query over the views `cutoffs` and the five tables."""
+    """The whole point-in-time feature query over the views `cutoffs`, the tables and `referrals`.
+
+    `referrals` (see `features.views`) is the one relation holding other customers' rows.
+    """
     families: list[Family] = ["purchases", "support", "surveys", "comments", "advocacy"]
     joined_columns = []
     for f in FEATURES:
@@ -121,7 +125,7 @@ def feature_sql(activity_days: int) -> str:
     population AS (
         SELECT c.customer_id, k.cutoff, c.signup_at,
                CAST(coalesce(c.acquisition_channel = 'referral', FALSE) OR EXISTS (
-                   SELECT 1 FROM advocacy_events AS r
+                   SELECT 1 FROM referrals AS r
                    WHERE r.referred_customer_id = c.customer_id AND r.occurred_at < k.cutoff
                ) AS INTEGER) AS acquired_by_referral
         FROM customers AS c JOIN cutoffs AS k ON c.signup_at < k.cutoff
@@ -202,6 +206,16 @@ def write_features(
     table = build_features(
         open_version(store_version, engine=settings.duckdb), [as_of], settings, names
     )
+    check_eligible(len(table), as_of, settings.activity_days)
     validate_table(table, feature_table_schema(names))
     write_parquet_atomically(table, out)
     return table
+
+
+def check_eligible(rows: int, as_of: pd.Timestamp, activity_days: int) -> None:
+    """Refuse a feature table without rows: no customer to score."""
+    if not rows:
+        raise UserError(
+            f"No customer is eligible as of {as_of:%Y-%m-%d}: none signed up before it with "
+            f"an order in the {activity_days} days before it."
+        )

@@ -6,6 +6,11 @@ Layout of a store folder::
       current -> versions/<fingerprint>     (symlink, replaced atomically)
       versions/<fingerprint>/<table>.parquet, quarantine/<table>.parquet, manifest.json
 
+A store written in customer partitions (`ingest.partitions` > 1) holds each table as
+`<table>/part-0000.parquet`, ... instead of `<table>.parquet`, each customer's rows of
+every table in the part `partition_of` their id (the feature build per part is
+`features.partitions`); `table_files` reads either layout.
+
 Every version has all six tables with every contract column; its manifest records which
 of them, and which columns, the source actually had (`present_sources`).
 
@@ -23,7 +28,9 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from features.atomic import (
@@ -38,6 +45,11 @@ from features.contracts import CONTRACTS, TABLE_NAMES, with_all_columns
 CURRENT = "current"
 VERSIONS = "versions"
 MANIFEST = "manifest.json"
+PART = "part-{:04d}.parquet"
+"""File name of one customer partition of a table, in the table's folder."""
+PART_GLOB = "part-*.parquet"
+HASH_KEY = "advocacy-parts16"
+"""SipHash key of the customer hash (16 characters): changing it moves customers between parts."""
 
 
 def _update(digest: hashlib._Hash, path: Path) -> None:
@@ -112,19 +124,46 @@ def current_version(root: Path) -> Path:
     )
 
 
+def partition_of(ids: pa.Array | pa.ChunkedArray, partitions: int) -> np.ndarray:
+    """The part of each customer id: SipHash-2-4 of its UTF-8 bytes, modulo `partitions`.
+
+    The same id gets the same part in every table, run and machine.
+    """
+    values = np.asarray(ids.to_numpy(zero_copy_only=False), dtype=object)
+    hashes = pd.util.hash_array(values, hash_key=HASH_KEY, categorize=False)
+    return (hashes % np.uint64(partitions)).astype(np.int64)
+
+
+def table_files(version: Path, table: str) -> list[Path]:
+    """The Parquet files of one curated table: the table's file, or its partitions in order.
+
+    None for a version published before the table was part of the store.
+    """
+    whole = version / f"{table}.parquet"
+    if whole.exists():
+        return [whole]
+    return sorted((version / table).glob(PART_GLOB))
+
+
+def partition_count(version: Path) -> int:
+    """How many customer partitions a store version is written in (1: not partitioned)."""
+    return len(table_files(version, "customers"))
+
+
 def read_table(version: Path, table: str, columns: list[str] | None = None) -> pd.DataFrame:
     """Read one curated table of a store version (a folder `current_version` returned).
 
     A version published before the table was part of the store reads as an empty table.
     """
-    path = version / f"{table}.parquet"
-    if not path.exists():
+    files = table_files(version, table)
+    if not files:
         empty = with_all_columns(pd.DataFrame(), CONTRACTS[table])
         return empty[columns] if columns is not None else empty
-    return pd.read_parquet(path, columns=columns)
+    if len(files) == 1:
+        return pd.read_parquet(files[0], columns=columns)
+    return pd.concat([pd.read_parquet(file, columns=columns) for file in files], ignore_index=True)
 
 
 def table_rows(version: Path, table: str) -> int:
     """How many rows one curated table of a store version holds (read from its metadata)."""
-    path = version / f"{table}.parquet"
-    return int(pq.ParquetFile(path).metadata.num_rows) if path.exists() else 0
+    return sum(int(pq.ParquetFile(file).metadata.num_rows) for file in table_files(version, table))

@@ -28,7 +28,7 @@ from features.contracts import CONTRACTS
 from features.errors import UserError
 from features.generator import Messiness, generate_world
 from features.ingest import IngestReport, TableReport, check_source, ingest
-from features.store import current_version, present_sources
+from features.store import current_version, partition_count, present_sources
 from models.model_registry import promote
 from models.outreach.evaluate import Evaluation, evaluate_outreach, resolve_run
 from models.outreach.plan import plan_from_run
@@ -213,13 +213,24 @@ def features_command(
     ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Write the point-in-time feature table of the eligible customers for one cutoff."""
+    """Write the point-in-time feature table of the eligible customers for one cutoff.
+
+    A store written in customer partitions is built partition by partition on Dask when
+    `scoring.task_runner` is dask; otherwise the whole store at once, on this machine.
+    """
     settings = load_config(config)
+    settings = settings.model_copy(update={"ingest": with_overrides(settings.ingest, store=store)})
     cutoff = as_utc(as_of)
     out = out or settings.features.out / f"features_{cutoff:%Y-%m-%dT%H%M}.parquet"
     with console.status(f"Building features as of {cutoff}"):
-        version = current_version(store or settings.ingest.store)
-        table = write_features(version, cutoff, out, settings.features)
+        version = current_version(settings.ingest.store)
+        if partition_count(version) > 1 and settings.scoring.task_runner == "dask":
+            from pipelines.flows import prefect_api, run_features_flow
+
+            with prefect_api(settings.prefect):
+                table = pd.read_parquet(run_features_flow(settings, cutoff, out))
+        else:
+            table = write_features(version, cutoff, out, settings.features)
     console.print(
         f"{len(table):,} customers x {table.shape[1] - 2} features as of {cutoff} -> {out}"
     )

@@ -44,13 +44,23 @@ from features.clock import as_utc
 from features.errors import UserError
 from features.generator import GeneratorSettings, WorldSummary, generate_world
 from features.ingest import IngestReport, IngestSettings, ingest
-from features.store import current_version
+from features.partitions import combine_partition_features, write_partition_features
+from features.store import PART, current_version, partition_count
+from models.bundle import AdvocacyModel
 from models.cluster import connect
 from models.scoring.control import ControlSettings
 from models.scoring.files import LATEST, run_name
 from models.scoring.monitoring import flags_markdown
 from models.scoring.ranked_list import ScoringSettings
-from models.scoring.run import ScoringPlan, finish_scoring, prepare_scoring, score_slice
+from models.scoring.run import (
+    FEATURES_FILE,
+    WORK,
+    ScoringPlan,
+    check_request,
+    finish_scoring,
+    plan_scoring,
+    score_slice,
+)
 from models.tracking import configure_tracking
 from models.training.record import TrainingRun
 from pipelines.config import (
@@ -108,17 +118,68 @@ def ingest_flow(settings: IngestSettings) -> IngestReport:
 
 
 @task(name="build feature table", cache_policy=NO_CACHE)
-def features_task(store: Path, as_of: datetime, out: Path, settings: FeatureSettings) -> int:
+def features_task(
+    store_version: Path, as_of: pd.Timestamp, out: Path, settings: FeatureSettings
+) -> int:
     """Write the feature table for one cutoff; returns its number of rows."""
-    return len(write_features(current_version(store), as_utc(as_of), out, settings))
+    return len(write_features(store_version, as_of, out, settings))
+
+
+@task(name="build features of a customer partition", cache_policy=NO_CACHE)
+def partition_features_task(
+    store_version: Path, index: int, as_of: pd.Timestamp, out: Path, settings: FeatureSettings
+) -> Path:
+    """Write the feature table of one customer partition of the store."""
+    return write_partition_features(store_version, index, as_of, out, settings)
+
+
+@task(name="combine partitions' features", cache_policy=NO_CACHE)
+def combine_features_task(
+    store_version: Path,
+    parts: list[Path],
+    as_of: pd.Timestamp,
+    out: Path,
+    settings: FeatureSettings,
+) -> int:
+    """Write the partitions' feature tables as one; returns its number of rows."""
+    return len(combine_partition_features(store_version, parts, as_of, out, settings))
+
+
+def feature_table(
+    store_version: Path, as_of: pd.Timestamp, out: Path, settings: FeatureSettings
+) -> int:
+    """Write the feature table to `out` in the running flow; returns its number of rows.
+
+    One task over the whole store, or, for a store written in customer partitions, one
+    task per partition on the flow's task runner (side by side on Dask), then combined.
+    """
+    partitions = partition_count(store_version)
+    if partitions == 1:
+        return features_task(store_version, as_of, out, settings)
+    futures = [
+        partition_features_task.submit(
+            store_version, index, as_of, out.with_name(f"{out.stem}-{PART.format(index)}"), settings
+        )
+        for index in range(partitions)
+    ]
+    parts = [future.result() for future in futures]
+    return combine_features_task(store_version, parts, as_of, out, settings)
 
 
 @flow(name="features")
 def features_flow(store: Path, as_of: datetime, out: Path, settings: FeatureSettings) -> Path:
     """Write the point-in-time feature table of the eligible customers for one cutoff."""
-    rows = features_task(store, as_of, out, settings)
+    rows = feature_table(current_version(store), as_utc(as_of), out, settings)
     get_run_logger().info("%d customers as of %s -> %s", rows, as_of, out)
     return out
+
+
+def run_features_flow(config: AppConfig, as_of: datetime, out: Path) -> Path:
+    """Run the features flow on the configured task runner (`scoring.task_runner`)."""
+    runner = task_runner(config.scoring)
+    return features_flow.with_options(task_runner=runner)(
+        config.ingest.store, as_of, out, config.features
+    )
 
 
 @task(name="train, evaluate and register", cache_policy=NO_CACHE)
@@ -142,17 +203,12 @@ def train_flow(config: AppConfig) -> TrainingRun:
     return run
 
 
-@task(name="check request and build features", cache_policy=NO_CACHE)
-def prepare_scoring_task(
-    store_version: Path,
-    as_of: pd.Timestamp,
-    model: str,
-    settings: ScoringSettings,
-    features: FeatureSettings,
-    folder: Path,
-) -> ScoringPlan:
-    """Resolve the model and write the feature table into the run folder."""
-    return prepare_scoring(store_version, as_of, model, settings, features, folder)
+@task(name="check request", cache_policy=NO_CACHE)
+def check_request_task(
+    store_version: Path, as_of: pd.Timestamp, model: str, settings: ScoringSettings
+) -> tuple[AdvocacyModel, str]:
+    """Resolve the model to score with, or refuse a request that cannot work."""
+    return check_request(store_version, as_of, model, settings)
 
 
 @task(name="score partition", cache_policy=NO_CACHE)
@@ -180,22 +236,30 @@ def score_flow(config: AppConfig, as_of: datetime | None = None, model: str | No
 
     `as_of` defaults to the moment the run starts (scheduled runs). The store version,
     the as-of moment and the model are resolved once here, for every step of the run.
-    Partitions run as tasks on the flow's task runner (see `run_score_flow`): one after
-    another locally, side by side on a Dask cluster. Only they leave this process; they
-    get the loaded model and absolute paths in the plan, so workers need no MLflow.
+    The feature build of a partitioned store and the scoring partitions run as tasks on
+    the flow's task runner (see `run_score_flow`): one after another locally, side by
+    side on a Dask cluster. Only they leave this process; they get absolute paths (and
+    the loaded model, in the plan), so workers need no MLflow.
     """
     cutoff = as_utc(as_of)
     store_version = current_version(config.ingest.store)
     configure_tracking(config.tracking)
     folder = stage_folder(config.scoring.out)
     try:
-        plan = prepare_scoring_task(
+        started = time.perf_counter()
+        resolved = check_request_task(
+            store_version, cutoff, model or config.scoring.model, config.scoring
+        )
+        features = folder / WORK / FEATURES_FILE
+        features.parent.mkdir()
+        feature_table(store_version, cutoff, features, config.features)
+        plan = plan_scoring(
             store_version,
             cutoff,
-            model or config.scoring.model,
+            resolved,
+            features,
             config.scoring,
-            config.features,
-            folder,
+            time.perf_counter() - started,
         )
         started = time.perf_counter()
         futures = [score_partition_task.submit(plan, i) for i in range(len(plan.partitions))]

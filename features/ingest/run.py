@@ -35,7 +35,14 @@ from features.ingest.files import FileRows, SourceTable, TableSource, open_table
 from features.ingest.parsing import known_timezone, parse_table
 from features.ingest.quarantine import quarantine_records, validate_rows
 from features.ingest.shared import HeldRows, SharedIds
-from features.store import MANIFEST, file_fingerprint, publish_version
+from features.store import (
+    MANIFEST,
+    PART,
+    file_fingerprint,
+    partition_of,
+    publish_version,
+    table_files,
+)
 
 DUCKDB_MEMORY = "1GiB"
 """DuckDB's memory during ingestion: the batches being checked need the rest."""
@@ -56,6 +63,8 @@ class IngestSettings(BaseModel):
     """Per table: its files and how they are written and named, when not as the contract."""
     keep_versions: int = Field(3, ge=1)
     """Store versions kept, the current one included; older ones are removed."""
+    partitions: int = Field(1, ge=1, le=1000)
+    """Customer partitions the store is written in (`features.store`); 1: one file a table."""
 
     @model_validator(mode="after")
     def _tables_follow_the_contracts(self) -> IngestSettings:
@@ -101,32 +110,40 @@ class _TableWriter:
     source: SourceTable
     rows: FileRows
     folder: Path
+    partitions: int = 1
     rows_kept: int = 0
     rows_quarantined: int = 0
     by_rule: Counter[str] = field(default_factory=Counter)
-    _writer: pq.ParquetWriter | None = None
+    _writers: list[pq.ParquetWriter] = field(default_factory=list)
     _quarantine: pq.ParquetWriter | None = None
 
     def write(self, raw: pd.DataFrame, typed: pd.DataFrame, failures: pd.DataFrame) -> None:
         """Keep the rows without failures; quarantine the others with their reasons."""
         contract = self.source.contract
         kept = with_all_columns(typed.drop(index=failures["row"].unique()), contract)
-        self._parquet().write_table(
-            pa.Table.from_pandas(kept, schema=arrow_schema(contract), preserve_index=False)
-        )
+        table = pa.Table.from_pandas(kept, schema=arrow_schema(contract), preserve_index=False)
+        writers = self._parquet()
+        if len(writers) == 1:
+            writers[0].write_table(table)
+        else:  # each customer's rows into the part of their id (`features.store`)
+            part = partition_of(table.column("customer_id"), len(writers))
+            for index, writer in enumerate(writers):
+                writer.write_table(table.filter(pa.array(part == index)))
         self.rows_kept += len(kept)
         if not failures.empty:
             names = {c: self.source.spec.source_name(c) for c in contract.column_names}
             self._quarantine_records(quarantine_records(raw, failures, self.rows, names))
             self.by_rule.update(failures["rule"].astype("str"))
 
-    def _parquet(self) -> pq.ParquetWriter:
-        if self._writer is None:
-            path = self.folder / f"{self.source.contract.name}.parquet"
-            self._writer = pq.ParquetWriter(
-                path, arrow_schema(self.source.contract), compression="zstd"
-            )
-        return self._writer
+    def _parquet(self) -> list[pq.ParquetWriter]:
+        if not self._writers:
+            name, schema = self.source.contract.name, arrow_schema(self.source.contract)
+            paths = [self.folder / f"{name}.parquet"]
+            if self.partitions > 1:
+                (self.folder / name).mkdir()
+                paths = [self.folder / name / PART.format(i) for i in range(self.partitions)]
+            self._writers = [pq.ParquetWriter(p, schema, compression="zstd") for p in paths]
+        return self._writers
 
     def _quarantine_records(self, records: pd.DataFrame) -> None:
         if self._quarantine is None:
@@ -154,7 +171,8 @@ class _TableWriter:
         A table without rows (or without files) is written empty with the full schema, so
         the SQL downstream runs on any source.
         """
-        self._parquet().close()
+        for writer in self._parquet():  # every part is written, also without rows
+            writer.close()
         if self._quarantine is None:
             pd.DataFrame({"source_file": [], "source_row": [], "rules": []}).to_parquet(
                 self.folder / "quarantine" / f"{self.source.contract.name}.parquet",
@@ -192,7 +210,7 @@ def _ingest_table(
     )
     schema = build_schema(contract, as_of, known_customers)
     row_checks = build_schema(contract, as_of, known_customers, unique_ids=False)
-    writer = _TableWriter(source, rows, out)
+    writer = _TableWriter(source, rows, out, settings.partitions)
     held = HeldRows(contract, scratch / f"{contract.name}-held.parquet")
     rows_read = 0
     for raw in source.read_batches():
@@ -252,8 +270,9 @@ def _validate_into(
                 _ingest_table(CONTRACTS[name], settings, as_of, known_customers, folder, scratch)
             )
             if name == "customers":
-                ids = pq.read_table(folder / "customers.parquet", columns=["customer_id"])
-                known_customers = ids.column(0).combine_chunks()
+                files = table_files(folder, "customers")
+                ids = [pq.read_table(file, columns=["customer_id"]) for file in files]
+                known_customers = pa.concat_tables(ids).column(0).combine_chunks()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     manifest = {

@@ -1,12 +1,14 @@
 """The steps of a scoring run, each a plain function that a Prefect task calls.
 
-`prepare_scoring` checks the request and writes the feature table into the run folder,
-`score_slice` scores one partition of it into a file, and `finish_scoring` ranks the
-partitions and writes the list, the per-segment files, the manifest and the report.
-Every input of the run (the store version, the as-of moment, the model) is resolved
-once, in `prepare_scoring`, and travels in the `ScoringPlan`: an ingest that publishes
-during the run cannot mix versions. Steps exchange paths and the plan, never data
-frames, so partitions can run in other processes or on other machines.
+`check_request` resolves the model, the feature table is written into the run folder
+(`FEATURES_FILE`, by `features.build` or per customer partition by `features.partitions`),
+`plan_scoring` settles the run's partitions, `score_slice` scores one partition of the
+table into a file, and `finish_scoring` ranks the partitions and writes the list, the
+per-segment files, the manifest and the report. Every input of the run (the store
+version, the as-of moment, the model) is resolved once, at its start, and travels in
+the `ScoringPlan`: an ingest that publishes during the run cannot mix versions. Steps
+exchange paths and the plan, never data frames, so partitions can run in other
+processes or on other machines.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from features.availability import left_out, tables_read
-from features.build import FeatureSettings, build_features, store_features
+from features.build import store_features
 from features.definitions import current_definitions
 from features.errors import UserError
-from features.schemas import feature_table_schema, validate_table
+from features.schemas import validate_table
 from features.store import present_sources, read_table
 from features.views import open_version
 from models.bundle import AdvocacyModel
@@ -50,6 +53,7 @@ from models.scoring.schemas import ranked_list_schema, scored_partition_schema
 from models.scoring.segments import unapplied_groups
 from models.uplift import UpliftModel, load_uplift
 
+WORK = "work"
 FEATURES_FILE = "features.parquet"
 
 
@@ -143,40 +147,29 @@ def choose_uplift(
     )
 
 
-def prepare_scoring(
+def plan_scoring(
     store_version: Path,
     as_of: pd.Timestamp,
-    model: str,
+    model: tuple[AdvocacyModel, str],
+    features: Path,
     settings: ScoringSettings,
-    features: FeatureSettings,
-    folder: Path,
+    seconds: float,
 ) -> ScoringPlan:
-    """Resolve the model, check the as-of date, and write the feature table to `folder`."""
-    started = time.perf_counter()
-    loaded, version = check_request(store_version, as_of, model, settings)
-    names = store_features(store_version)
-    table = build_features(
-        open_version(store_version, engine=features.duckdb), [as_of], features, names
+    """The run's plan, once `check_request` resolved the model and the features are written."""
+    rows = int(pq.ParquetFile(features).metadata.num_rows)
+    loaded, version = model
+    uplift, uplift_version, order_by, order_note = choose_uplift(
+        settings.order_by, store_features(store_version)
     )
-    if table.empty:
-        raise UserError(
-            f"No customer is eligible as of {as_of:%Y-%m-%d}: none signed up before it with "
-            f"an order in the {features.activity_days} days before it."
-        )
-    validate_table(table, feature_table_schema(names))
-    uplift, uplift_version, order_by, order_note = choose_uplift(settings.order_by, names)
-    work = folder / "work"
-    work.mkdir()
-    table.to_parquet(work / FEATURES_FILE, index=False)
     return ScoringPlan(
         store_version=store_version,
         as_of=as_of,
         model=loaded,
         model_version=version,
-        features=work / FEATURES_FILE,
-        partitions=partition_bounds(len(table), settings.partitions),
+        features=features,
+        partitions=partition_bounds(rows, settings.partitions),
         currency=settings.currency,
-        seconds=time.perf_counter() - started,
+        seconds=seconds,
         uplift=uplift,
         uplift_version=uplift_version,
         order_by=order_by,
