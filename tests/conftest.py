@@ -11,18 +11,14 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import mlflow
 import pytest
 import yaml
 from distributed import Client
 
-from pipelines.config import DEFAULT_CONFIG, load_config, read_yaml
+from pipelines.config import DEFAULT_CONFIG, AppConfig, load_config, read_yaml
 from tests.pipelines.processes import BIN, free_port, start_group, stop_group
-
-if TYPE_CHECKING:
-    from pipelines.config import AppConfig
 
 DASK_WORKERS = 2
 DEMO_AS_OF = "2026-11-01T00:00:00Z"
@@ -118,7 +114,7 @@ def prefect_api() -> Iterator[None]:
 
 @dataclass(frozen=True)
 class DemoRun:
-    """The demo pipeline run once: its configuration file, and the scoring run it made."""
+    """The demo pipeline run once: its configuration, and the folder `demo_flow` returned."""
 
     config_file: Path
     tracking_uri: str
@@ -136,11 +132,20 @@ def demo_run(prefect_api: None, tmp_path_factory: pytest.TempPathFactory) -> Dem
     """`advocacy demo` once per session: the configured demo world (20,000 customers),
     ingested, trained, registered and scored, into a temporary folder and MLflow store.
 
-    The tracking URI is in the configuration file only (the Dask workers of the flow
-    tests cannot learn it from the environment). One booster thread: the same trees,
-    and no thread contention on a busy machine. Tests that add runs do so in a copy.
+    Run in this process, on the session's Prefect API (test_temporary_api.py runs the
+    command as a process, with its own temporary API). The tracking URI is in the
+    configuration file only: the Dask workers of the flow tests cannot learn it from the
+    environment. One booster thread: the same trees, and no thread contention on a busy
+    machine. Tests that add runs do so in a copy.
     """
-    from pipelines.flows import demo_flow
+    from pipelines import flows
+    from pipelines.cli import main
+
+    flow, returned = flows.demo_flow, []  # the flow's answer, which the command only prints
+
+    def demo_flow(config: AppConfig) -> Path:
+        returned.append(flow(config))
+        return returned[0]
 
     folder = tmp_path_factory.mktemp("demo")
     tracking_uri = f"sqlite:///{folder / 'mlflow' / 'mlflow.db'}"
@@ -158,6 +163,7 @@ def demo_run(prefect_api: None, tmp_path_factory: pytest.TempPathFactory) -> Dem
         patch.delenv("MLFLOW_TRACKING_URI", raising=False)
         patch.delenv("ADVOCACY_CONFIG", raising=False)
         patch.setattr("pipelines.config.LOCAL_CONFIG", folder / "no-local.yaml")
-        run = demo_flow(load_config(config_file))
+        patch.setattr(flows, "demo_flow", demo_flow)
+        assert main(["demo", "--config", str(config_file)]) == 0
     mlflow.set_tracking_uri(None)
-    return DemoRun(config_file, tracking_uri, folder / "scores", run)
+    return DemoRun(config_file, tracking_uri, folder / "scores", returned[0])
