@@ -1,19 +1,27 @@
-"""Test-wide isolation, and the Dask cluster that training and scoring tests share."""
+"""Test-wide isolation, and what several test folders share once per session.
+
+The Dask cluster (training and scoring tests), the temporary Prefect API (flow tests)
+and one run of the demo pipeline (the notebooks and the flow tests).
+"""
 
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import mlflow
 import pytest
+import yaml
 from distributed import Client
 
+from pipelines.config import DEFAULT_CONFIG, AppConfig, load_config, read_yaml
 from tests.pipelines.processes import BIN, free_port, start_group, stop_group
 
 DASK_WORKERS = 2
+DEMO_AS_OF = "2026-11-01T00:00:00Z"
 
 
 @pytest.fixture(autouse=True)
@@ -90,3 +98,72 @@ def dask_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaskClust
     finally:
         for process in reversed(processes):
             stop_group(process)
+
+
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[None]:
+    """Run flows against a throw-away local Prefect server with its own home folder."""
+    with tempfile.TemporaryDirectory() as home:
+        os.environ["PREFECT_HOME"] = home
+        os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+        from prefect.testing.utilities import prefect_test_harness
+
+        with prefect_test_harness(server_startup_timeout=180):
+            yield
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """The demo pipeline run once: its configuration, and the folder `demo_flow` returned."""
+
+    config_file: Path
+    tracking_uri: str
+    scores: Path
+    run: Path
+
+    @property
+    def config(self) -> AppConfig:
+        """The configuration the demo ran with."""
+        return load_config(self.config_file)
+
+
+@pytest.fixture(scope="session")
+def demo_run(prefect_api: None, tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """`advocacy demo` once per session: the configured demo world (20,000 customers),
+    ingested, trained, registered and scored, into a temporary folder and MLflow store.
+
+    Run in this process, on the session's Prefect API (test_temporary_api.py runs the
+    command as a process, with its own temporary API). The tracking URI is in the
+    configuration file only: the Dask workers of the flow tests cannot learn it from the
+    environment. One booster thread: the same trees, and no thread contention on a busy
+    machine. Tests that add runs do so in a copy.
+    """
+    from pipelines import flows
+    from pipelines.cli import main
+
+    flow, returned = flows.demo_flow, []  # the flow's answer, which the command only prints
+
+    def demo_flow(config: AppConfig) -> Path:
+        returned.append(flow(config))
+        return returned[0]
+
+    folder = tmp_path_factory.mktemp("demo")
+    tracking_uri = f"sqlite:///{folder / 'mlflow' / 'mlflow.db'}"
+    raw = read_yaml(DEFAULT_CONFIG)
+    raw["generate"]["out"] = str(folder / "sample")
+    raw["ingest"].update(store=str(folder / "store"), as_of=DEMO_AS_OF)
+    raw["features"]["out"] = str(folder / "features")
+    raw["train"]["out"] = str(folder / "training")
+    raw["train"]["booster"]["threads"] = 1
+    raw["tracking"].update(uri=tracking_uri, artifacts=str(folder / "mlflow" / "artifacts"))
+    raw["scoring"].update(out=str(folder / "scores"), partitions=3)
+    config_file = folder / "advocacy.yaml"
+    config_file.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
+        patch.delenv("ADVOCACY_CONFIG", raising=False)
+        patch.setattr("pipelines.config.LOCAL_CONFIG", folder / "no-local.yaml")
+        patch.setattr(flows, "demo_flow", demo_flow)
+        assert main(["demo", "--config", str(config_file)]) == 0
+    mlflow.set_tracking_uri(None)
+    return DemoRun(config_file, tracking_uri, folder / "scores", returned[0])

@@ -1,4 +1,7 @@
-"""Generated worlds, ingested once per test session, shared by the model tests."""
+"""Generated worlds, ingested once per test session, and a model of the medium one.
+
+Shared by the model tests.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from features.ingest import IngestSettings, ingest
 from features.store import current_version
 from features.views import open_version
 from models.training.dataset import TrainingSet, build_training_set
+from models.training.fit import TrainingResult, TrainSettings, train_model
 
 
 @dataclass(frozen=True)
@@ -49,3 +53,15 @@ def small_world(tmp_path_factory: pytest.TempPathFactory) -> World:
 def medium_world(tmp_path_factory: pytest.TempPathFactory) -> World:
     """20,000 customers: enough for the model to come close to the oracle."""
     return _world(tmp_path_factory.mktemp("medium"), customers=20000, seed=12)
+
+
+def booster_settings(world: World) -> TrainSettings:
+    """The project's settings with LightGBM as the family, and the world's oracle."""
+    return TrainSettings(truth=world.truth, family="lightgbm")
+
+
+@pytest.fixture(scope="session")
+def medium_model(medium_world: World) -> TrainingResult:
+    """The medium world's model with `booster_settings`: checked in test_fit.py, and the
+    strong version in the registry tests."""
+    return train_model(medium_world.parts, booster_settings(medium_world))

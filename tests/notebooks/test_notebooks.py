@@ -8,6 +8,7 @@ after `make demo`. One fixture prepares the data once per module:
 
 - the demo pipeline (`advocacy demo`: the configured demo world, ingested, trained,
   registered and scored) into a temporary folder and MLflow store, for every notebook;
+  the session's run, which the flow tests check too (`demo_run` in tests/conftest.py);
 - a small world with every kind of bad row, ingested, on which notebook 01 runs a
   second time to show quarantined rows (the demo world is clean, and its model must
   pass the quality gate, so the two are kept apart).
@@ -15,8 +16,6 @@ after `make demo`. One fixture prepares the data once per module:
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,11 +29,10 @@ from nbclient import NotebookClient
 
 from features.generator import GeneratorSettings, Messiness, generate_world
 from features.ingest import IngestSettings, ingest
-from pipelines.config import DEFAULT_CONFIG
+from tests.conftest import DEMO_AS_OF, DemoRun
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
-AS_OF = "2026-11-01T00:00:00Z"
 # The kernel's default backend: headless, and it renders every figure into the outputs,
 # so drawing errors fail the test too.
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
@@ -55,48 +53,16 @@ def _write_config(raw: dict[str, Any], path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+def workspace(demo_run: DemoRun, tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     folder = tmp_path_factory.mktemp("notebooks")
-    tracking_uri = f"sqlite:///{folder / 'mlflow' / 'mlflow.db'}"
-    raw = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
-    raw["generate"]["out"] = str(folder / "sample")
-    raw["ingest"].update(store=str(folder / "store"), as_of=AS_OF)
-    raw["features"]["out"] = str(folder / "features")
-    raw["train"]["out"] = str(folder / "training")
-    raw["train"]["booster"]["threads"] = 1  # one core: the same trees, and no thread contention
-    raw["tracking"].update(uri=tracking_uri, artifacts=str(folder / "mlflow" / "artifacts"))
-    raw["scoring"]["out"] = str(folder / "scores")
-    demo_config = _write_config(raw, folder / "advocacy.yaml")
-
-    env = {
-        **os.environ,
-        "MLFLOW_TRACKING_URI": tracking_uri,
-        "PREFECT_HOME": str(folder / "prefect"),
-        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-    }
-    env.pop("PREFECT_API_URL", None)  # a temporary local Prefect API, never a real server
-    command = [sys.executable, "-c", "from pipelines.cli import run; run()"]
-    demo = subprocess.run(
-        [*command, "demo", "--config", str(demo_config)],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert demo.returncode == 0, (
-        f"advocacy demo failed:\n{demo.stdout[-4000:]}{demo.stderr[-4000:]}"
-    )
-
     messy = Messiness(**dict.fromkeys(Messiness.model_fields, 0.01))
     generate_world(GeneratorSettings(customers=2000, seed=3, messiness=messy), folder / "messy")
-    ingest(IngestSettings(source=folder / "messy", store=folder / "messy-store", as_of=AS_OF))
+    ingest(IngestSettings(source=folder / "messy", store=folder / "messy-store", as_of=DEMO_AS_OF))
+    raw = yaml.safe_load(demo_run.config_file.read_text(encoding="utf-8"))
     raw["generate"]["out"] = str(folder / "messy")
     raw["ingest"].update(source=str(folder / "messy"), store=str(folder / "messy-store"))
     messy_config = _write_config(raw, folder / "messy.yaml")
-    return Workspace(demo_config, messy_config, tracking_uri)
+    return Workspace(demo_run.config_file, messy_config, demo_run.tracking_uri)
 
 
 def test_the_four_notebooks_are_there_in_order() -> None:

@@ -1,27 +1,17 @@
-"""Prefect for the flow tests: one temporary API, and one real server, each per session."""
+"""A real Prefect server for the served-deployment tests, one per session.
+
+The temporary API the other flow tests use is in `tests/conftest.py`.
+"""
 
 from __future__ import annotations
 
 import os
-import tempfile
 import urllib.request
 from collections.abc import Iterator
 
 import pytest
 
 from tests.pipelines.processes import BIN, free_port, start_group, stop_group, wait_until
-
-
-@pytest.fixture(scope="session")
-def prefect_api() -> Iterator[None]:
-    """Run flows against a throw-away local Prefect server with its own home folder."""
-    with tempfile.TemporaryDirectory() as home:
-        os.environ["PREFECT_HOME"] = home
-        os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
-        from prefect.testing.utilities import prefect_test_harness
-
-        with prefect_test_harness(server_startup_timeout=180):
-            yield
 
 
 @pytest.fixture(scope="session")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 import mlflow
 import pandas as pd
 import pytest
-import yaml
 from mlflow import MlflowClient
 
 from features.atomic import point_link
@@ -27,33 +27,22 @@ from models.tracking import configure_tracking
 from models.training.dataset import build_training_set
 from models.training.fit import TrainSettings, train_model
 from pipelines.config import load_config, with_overrides
-from pipelines.flows import demo_flow, features_flow, ingest_flow, run_score_flow
-from tests.conftest import DaskCluster
+from pipelines.flows import features_flow, ingest_flow, run_score_flow
+from tests.conftest import DaskCluster, DemoRun
 
 
 @pytest.mark.usefixtures("prefect_api")
 def test_demo_pipeline_dask_scoring_and_a_failed_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dask_cluster: DaskCluster
+    demo_run: DemoRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dask_cluster: DaskCluster
 ) -> None:
-    # The tracking URI is in the config file only: the Dask workers cannot learn it from
-    # the environment, and need none (the scoring plan carries the loaded model).
+    # The session's demo run (tests/conftest.py): the demo's own world, 20,000 customers,
+    # with the tracking URI in the config file only. The Dask workers cannot learn it
+    # from the environment, and need none (the scoring plan carries the loaded model).
     monkeypatch.delenv("MLFLOW_TRACKING_URI")
-    settings = {
-        "generate": {"out": str(tmp_path / "world")},  # the demo's own world: 20,000 customers
-        "ingest": {"store": str(tmp_path / "store")},
-        "train": {"out": str(tmp_path / "training")},
-        "tracking": {
-            "uri": f"sqlite:///{tmp_path / 'tracking' / 'mlflow.db'}",
-            "artifacts": str(tmp_path / "artifacts"),
-        },
-        "scoring": {"out": str(tmp_path / "scores"), "partitions": 3},
-    }
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(settings))
-    config = load_config(tmp_path / "config.yaml")
-    folder = demo_flow(config)
-    assert folder == latest_run(tmp_path / "scores")
-    assert (tmp_path / "training" / "version-1" / "model_card.md").exists()
-    assert (tmp_path / "tracking" / "mlflow.db").exists()
+    config, folder = demo_run.config, demo_run.run
+    assert folder == latest_run(demo_run.scores)
+    assert (config.train.out / "version-1" / "model_card.md").exists()
+    assert Path(demo_run.tracking_uri.removeprefix("sqlite:///")).exists()
     local = pd.read_parquet(folder / "ranked_list.parquet")
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["model_version"] == "1" and manifest["customers"] == len(local)
@@ -70,6 +59,14 @@ def test_demo_pipeline_dask_scoring_and_a_failed_run(
     )
     assert not champions["customer_id"].isin(held["customer_id"]).any()
 
+    # The runs below go into a copy of the runs folder: the notebooks read the demo's.
+    scores = tmp_path / "scores"
+    shutil.copytree(demo_run.scores, scores, symlinks=True)
+    folder = scores / folder.name
+    config = config.model_copy(
+        update={"scoring": with_overrides(config.scoring, out=scores, partitions=3)}
+    )
+
     # The same flow with its partitions on two `dask worker` processes gives the same list,
     # and nothing on the workers opened an MLflow store.
     as_of = as_utc(config.generate.end)
@@ -83,7 +80,7 @@ def test_demo_pipeline_dask_scoring_and_a_failed_run(
     executed_before = dask_cluster.executed_tasks()
     dask_folder = run_score_flow(on_dask, as_of)
     assert dask_cluster.executed_tasks() - executed_before == 3  # the partitions ran there
-    assert dask_folder != folder and latest_run(tmp_path / "scores") == dask_folder
+    assert dask_folder != folder and latest_run(scores) == dask_folder
     pd.testing.assert_frame_equal(pd.read_parquet(dask_folder / "ranked_list.parquet"), local)
     for worker in dask_cluster.worker_folders:
         assert not [*worker.rglob("mlflow.db"), *worker.rglob("mlruns")], worker
@@ -97,9 +94,9 @@ def test_demo_pipeline_dask_scoring_and_a_failed_run(
     monkeypatch.setattr("models.scoring.run.write_xlsx", disk_full)
     with pytest.raises(OSError, match="No space left"):
         run_score_flow(config, as_of)
-    assert latest_run(tmp_path / "scores") == dask_folder
+    assert latest_run(scores) == dask_folder
     assert (dask_folder / "ranked_list.csv").read_bytes() == before
-    assert sorted(p.name for p in (tmp_path / "scores").iterdir()) == sorted(
+    assert sorted(p.name for p in scores.iterdir()) == sorted(
         ["latest", folder.name, dask_folder.name]
     )
 

@@ -11,29 +11,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.training.fit import MODEL, ORACLE, REFERENCE, TrainingResult, TrainSettings, train_model
+from models.training.fit import MODEL, ORACLE, REFERENCE, TrainingResult, train_model
 from tests.conftest import DaskCluster
-from tests.models.conftest import World
+from tests.models.conftest import World, booster_settings
 
 
-def booster_settings(world: World) -> TrainSettings:
-    """The project's settings with LightGBM as the family, and the world's oracle."""
-    return TrainSettings(truth=world.truth, family="lightgbm")
-
-
-@pytest.fixture(scope="module")
-def trained(medium_world: World) -> TrainingResult:
-    return train_model(medium_world.parts, booster_settings(medium_world))
-
-
-def test_model_beats_every_baseline_on_pr_auc(trained: TrainingResult) -> None:
-    evaluation = trained.evaluation
+def test_model_beats_every_baseline_on_pr_auc(medium_model: TrainingResult) -> None:
+    evaluation = medium_model.evaluation
     baselines = evaluation.drop(index=[MODEL, ORACLE, REFERENCE])
     rules = {"last_nps_9_or_10", "rfm", "last_review_rating_5"}
     assert set(baselines.index) == {*rules, "logistic_regression"}  # and the other family
     assert (evaluation.loc[MODEL, "pr_auc"] > baselines["pr_auc"]).all()
-    assert trained.best_baseline in rules
-    assert trained.beats_baselines
+    assert medium_model.best_baseline in rules
+    assert medium_model.beats_baselines
 
 
 @pytest.mark.parametrize(
@@ -54,61 +44,68 @@ def test_model_beats_every_baseline_on_pr_auc(trained: TrainingResult) -> None:
     ],
 )
 def test_model_beats_the_baseline_on_lift_in_the_top_ten_percent(
-    trained: TrainingResult, baseline: str
+    medium_model: TrainingResult, baseline: str
 ) -> None:
-    lift = trained.evaluation["lift_top_10pct"]
+    lift = medium_model.evaluation["lift_top_10pct"]
     assert lift[MODEL] > lift[baseline]
 
 
-def test_no_model_beats_the_oracle_by_much(trained: TrainingResult) -> None:
+def test_no_model_beats_the_oracle_by_much(medium_model: TrainingResult) -> None:
     # The oracle ranks by the true probabilities; a model can only match it by luck.
-    assert trained.evaluation.loc[MODEL, "pr_auc"] < 1.1 * trained.evaluation.loc[ORACLE, "pr_auc"]
+    assert (
+        medium_model.evaluation.loc[MODEL, "pr_auc"]
+        < 1.1 * medium_model.evaluation.loc[ORACLE, "pr_auc"]
+    )
 
 
-def test_calibration_brings_the_brier_score_down(trained: TrainingResult) -> None:
-    model = trained.evaluation.loc[MODEL]
+def test_calibration_brings_the_brier_score_down(medium_model: TrainingResult) -> None:
+    model = medium_model.evaluation.loc[MODEL]
     assert model["brier"] < model["brier_uncalibrated"]
     assert model["ece"] < model["ece_uncalibrated"]
     # Calibrated probabilities average out close to the realised rate.
-    scores = trained.test_scores
+    scores = medium_model.test_scores
     assert abs(scores["model_probability"].mean() - scores["label"].mean()) < 0.02
 
 
-def test_calibration_never_reorders_customers(trained: TrainingResult) -> None:
-    scores = trained.test_scores.sort_values(MODEL)
+def test_calibration_never_reorders_customers(medium_model: TrainingResult) -> None:
+    scores = medium_model.test_scores.sort_values(MODEL)
     assert scores["model_probability"].is_monotonic_increasing
 
 
 def test_same_data_and_seed_give_the_same_model(
-    medium_world: World, trained: TrainingResult
+    medium_world: World, medium_model: TrainingResult
 ) -> None:
     again = train_model(medium_world.parts, booster_settings(medium_world))
     np.testing.assert_array_equal(
         again.model.probability(medium_world.parts.test),
-        trained.model.probability(medium_world.parts.test),
+        medium_model.model.probability(medium_world.parts.test),
     )
-    assert again.evaluation.equals(trained.evaluation)
+    assert again.evaluation.equals(medium_model.evaluation)
 
 
 def test_shap_contributions_add_up_to_the_raw_score(
-    medium_world: World, trained: TrainingResult
+    medium_world: World, medium_model: TrainingResult
 ) -> None:
     rows = medium_world.parts.test
-    contributions = trained.model.contributions(rows)
-    assert contributions.shape == (len(rows), len(trained.model.features) + 1)
-    np.testing.assert_allclose(contributions.sum(axis=1), trained.model.raw_score(rows), atol=1e-9)
+    contributions = medium_model.model.contributions(rows)
+    assert contributions.shape == (len(rows), len(medium_model.model.features) + 1)
+    np.testing.assert_allclose(
+        contributions.sum(axis=1), medium_model.model.raw_score(rows), atol=1e-9
+    )
 
 
 def test_model_reaches_80_percent_of_the_oracle_on_a_medium_world(
-    trained: TrainingResult,
+    medium_model: TrainingResult,
 ) -> None:
     """20,000 customers, 12 training cutoffs: PR-AUC at least 80 % of the oracle's."""
-    ratio = trained.evaluation.loc[MODEL, "pr_auc"] / trained.evaluation.loc[ORACLE, "pr_auc"]
+    ratio = (
+        medium_model.evaluation.loc[MODEL, "pr_auc"] / medium_model.evaluation.loc[ORACLE, "pr_auc"]
+    )
     assert ratio >= 0.8, f"model / oracle PR-AUC = {ratio:.3f}"
 
 
 def test_training_on_a_dask_cluster_gives_a_model_close_to_the_local_one(
-    medium_world: World, trained: TrainingResult, dask_cluster: DaskCluster
+    medium_world: World, medium_model: TrainingResult, dask_cluster: DaskCluster
 ) -> None:
     """The trees grow on two workers, each binning and bagging half the rows: close, not equal.
 
@@ -124,12 +121,12 @@ def test_training_on_a_dask_cluster_gives_a_model_close_to_the_local_one(
     best_iteration = on_cluster.params["best_iteration"]
     for metric, tolerance in (("pr_auc", 0.01), ("roc_auc", 0.005)):
         local, cluster = (
-            trained.evaluation.loc[MODEL, metric],
+            medium_model.evaluation.loc[MODEL, metric],
             on_cluster.evaluation.loc[MODEL, metric],
         )
         assert abs(cluster - local) < tolerance, (metric, local, cluster)
     rankings = pd.DataFrame(
-        {"local": trained.test_scores[MODEL], "cluster": on_cluster.test_scores[MODEL]}
+        {"local": medium_model.test_scores[MODEL], "cluster": on_cluster.test_scores[MODEL]}
     )
     assert rankings.corr(method="spearman").loc["local", "cluster"] > 0.98
     assert 0 < best_iteration < settings.booster.max_rounds
