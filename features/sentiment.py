@@ -48,15 +48,17 @@ def sentiment_sql(comments: str, keep: Sequence[str] = ()) -> str:
     the work between threads.
     """
     negations = ", ".join("'" + word.replace("'", "''") + "'" for word in NEGATIONS)
+    negated = " OR ".join(
+        f"(w.pos > {back} AND w.words[w.pos - {back}] IN ({negations}))" for back in (1, 2, 3)
+    )
     columns = "".join(f', c."{column}"' for column in keep)
     return f"""
     SELECT c.comment_id{columns},
            coalesce(s.total / sqrt(s.total * s.total + 15), 0) AS sentiment
     FROM {comments} AS c LEFT JOIN (
         SELECT w.comment_id,
-               list_sum(list(l.valence * CASE WHEN list_has_any(
-                                    w.words[greatest(w.pos - 3, 1):w.pos - 1], [{negations}])
-                                 THEN -0.74 ELSE 1 END ORDER BY w.pos)) AS total
+               list_sum(list(l.valence * CASE WHEN {negated} THEN -0.74 ELSE 1 END
+                             ORDER BY w.pos)) AS total
         FROM (
             SELECT comment_id, words, unnest(range(1, len(words) + 1)) AS pos
             FROM (SELECT comment_id,
