@@ -75,6 +75,17 @@ def _family_sql(family: Family) -> str:
     return sql
 
 
+def _seconds_between(start: str, end: str) -> str:
+    """SQL equal to `date_diff('second', start, end)`: the second boundaries between them.
+
+    Microseconds since the epoch floored to whole seconds on each side, as date_diff
+    counts (exact for times from 1685 to 2255, where a double holds every microsecond).
+    date_diff on time-zone-aware timestamps goes through ICU's calendar: about 15
+    CPU-seconds for the 27M orders of 1M customers, against 0.4 s for this.
+    """
+    return f"(fdiv(epoch_us({end}), 1000000) - fdiv(epoch_us({start}), 1000000))"
+
+
 def family_sql(family: Family, aggregates: dict[str, str], where: str = "TRUE") -> str:
     """Aggregates (name -> SQL) of one family's events strictly before each cutoff.
 
@@ -84,9 +95,10 @@ def family_sql(family: Family, aggregates: dict[str, str], where: str = "TRUE") 
     """
     relation, time_column = FAMILY_EVENTS[family]
     columns = ", ".join(f"{sql} AS {name}" for name, sql in aggregates.items())
+    age_seconds = _seconds_between(f"e.{time_column}", "k.cutoff")
     return f"""
     SELECT customer_id, cutoff, {columns}
-    FROM (SELECT e.*, k.cutoff, date_diff('second', e.{time_column}, k.cutoff) / 86400.0 AS age_days
+    FROM (SELECT e.*, k.cutoff, {age_seconds} / 86400.0 AS age_days
           FROM {relation} AS e JOIN cutoffs AS k ON e.{time_column} < k.cutoff)
     WHERE {where}
     GROUP BY customer_id, cutoff
@@ -165,8 +177,8 @@ def register_events(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(
         f"""
         CREATE OR REPLACE TEMP VIEW comment_events AS
-        SELECT c.customer_id, c.at, s.sentiment
-        FROM comments AS c JOIN ({sentiment_sql("comments")}) AS s USING (comment_id)
+        SELECT customer_id, "at", sentiment
+        FROM ({sentiment_sql("comments", keep=("customer_id", "at"))})
         """
     )
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from features.build import build_features
+from features.build import as_cutoffs, build_features, family_sql, register_events
 from features.contracts import ADVOCACY_TYPES
 from features.definitions import ADVOCACY_PLURALS, FEATURE_NAMES
 from features.ingest import IngestSettings, ingest
@@ -117,3 +117,37 @@ def test_time_zones_are_resolved_before_the_cutoff_comparison(tmp_path: Path) ->
     )
     assert f.loc["C1", "orders_all"] == 1
     assert f.loc["C1", "days_since_last_order"] == pytest.approx(2.5 / 24)
+
+
+def test_an_events_age_counts_whole_seconds_as_date_diff_does() -> None:
+    # Ages come from epoch microseconds (fast), not date_diff (ICU's calendar): the same
+    # seconds, also for fractions of a second on either side and before 1970.
+    times = [
+        "2024-03-15T00:00:00.2Z",
+        "2024-03-14T23:59:59.999999Z",
+        "2024-03-14T23:59:58.4Z",
+        "2023-03-26T01:30:00.5+02:00",
+        "1969-12-31T23:59:59.5Z",
+        "1900-01-01T00:00:00.7Z",
+    ]
+    tables = clean_tables()
+    tables["purchases"] = pd.DataFrame(
+        {
+            "order_id": [f"O{i}" for i in range(len(times))],
+            "customer_id": [f"C{i}" for i in range(len(times))],
+            "ordered_at": times,
+            "amount": "1",
+        }
+    )
+    connection = open_frames(typed(tables))
+    cutoff = "2024-03-15T00:00:00.3Z"
+    connection.register("cutoffs", as_cutoffs([cutoff]))
+    register_events(connection)
+    ages = connection.execute(
+        f"SELECT customer_id, age_days * 86400 AS age, date_diff('second', ordered_at, "
+        f"TIMESTAMPTZ '{cutoff}') AS expected "
+        f"FROM ({family_sql('purchases', {'age_days': 'max(age_days)'})}) "
+        "JOIN purchases USING (customer_id) ORDER BY customer_id"
+    ).df()
+    assert ages["age"].tolist() == ages["expected"].astype(float).tolist()
+    assert ages["age"].iloc[:3].tolist() == [0, 1, 2]
