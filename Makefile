@@ -52,8 +52,10 @@ lint: setup ## Lint, format check and type check
 $(CHROMIUM):
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 
+# Two pytest workers: much of the suite waits on the servers and commands it starts.
+# Tests sharing a costly session fixture stay on one worker (tests/conftest.py).
 test: lint $(CHROMIUM) ## Lint, type check and run the tests
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2 --dist loadgroup
 
 bench: setup ## Time every stage at 100k and 1M customers (slow; see README)
 	$(VENV)/bin/python -m benchmarks.bench_generate --customers 100000 1000000

@@ -22,6 +22,26 @@ from tests.pipelines.processes import BIN, free_port, start_group, stop_group
 
 DASK_WORKERS = 2
 DEMO_AS_OF = "2026-11-01T00:00:00Z"
+WORKER_GROUPS = {
+    "demo_run": "demo-and-dask",
+    "dask_cluster": "demo-and-dask",
+    "prefect_server": "prefect-server",
+    "runs": "web-runs",
+    "medium_model": "model-worlds",
+    "medium_world": "model-worlds",
+    "small_world": "model-worlds",
+}
+"""The costly session fixtures: under `pytest -n` (make test), a group's tests run on one
+worker, so each fixture is built once; the first one a test uses decides its group."""
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test that uses a costly session fixture with that fixture's group."""
+    for item in items:
+        used = [WORKER_GROUPS[name] for name in WORKER_GROUPS if name in item.fixturenames]
+        if used:
+            item.add_marker(pytest.mark.xdist_group(used[0]))
 
 
 @pytest.fixture(autouse=True)
