@@ -18,6 +18,7 @@ from typing import cast
 import mlflow
 import pandas as pd
 from mlflow import MlflowClient
+from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from sklearn.metrics import average_precision_score
 
@@ -63,23 +64,34 @@ def decide_alias(
     )
 
 
-def load_model(reference: str, name: str = MODEL_NAME) -> tuple[AdvocacyModel, str]:
-    """The model of a registry alias (e.g. `champion`) or version number, and its version."""
+def registered_version(name: str, reference: str) -> ModelVersion | None:
+    """The version of model `name` an alias (e.g. `champion`) or version number names.
+
+    None if there is no such model, alias or version; a tracking store that cannot be
+    read (e.g. a server that cannot be reached) is still an error.
+    """
     client = MlflowClient()
     try:
-        version = (
+        return (
             client.get_model_version(name, reference)
             if reference.isdigit()
             else client.get_model_version_by_alias(name, reference)
         )
     except MlflowException as error:
         if error.error_code not in NOT_FOUND:
-            raise  # e.g. a tracking server that cannot be reached: not "no such model"
+            raise
+        return None
+
+
+def load_model(reference: str, name: str = MODEL_NAME) -> tuple[AdvocacyModel, str]:
+    """The model of a registry alias (e.g. `champion`) or version number, and its version."""
+    version = registered_version(name, reference)
+    if version is None:
         hint = " Train one with `advocacy train`." if reference == CHAMPION else ""
         raise UserError(
             f"The registry at {mlflow.get_tracking_uri()} has no '{reference}' "
             f"for model {name}.{hint}"
-        ) from error
+        )
     number = str(version.version)
     return _load_version(mlflow.get_tracking_uri(), name, number), number
 

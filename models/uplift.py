@@ -25,11 +25,9 @@ import mlflow
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from mlflow import MlflowClient
-from mlflow.exceptions import MlflowException
 from mlflow.pyfunc import PythonModel
 
-from models.model_registry import CHAMPION, NOT_FOUND
+from models.model_registry import CHAMPION, registered_version
 
 UPLIFT_MODEL_NAME = "advocacy-uplift"
 
@@ -105,16 +103,8 @@ def load_uplift(reference: str = CHAMPION) -> tuple[UpliftModel, str] | None:
 
     A tracking store that cannot be read is still an error: only "no such model" is None.
     """
-    client = MlflowClient()
-    try:
-        version = (
-            client.get_model_version(UPLIFT_MODEL_NAME, reference)
-            if reference.isdigit()
-            else client.get_model_version_by_alias(UPLIFT_MODEL_NAME, reference)
-        )
-    except MlflowException as error:
-        if error.error_code not in NOT_FOUND:
-            raise
+    version = registered_version(UPLIFT_MODEL_NAME, reference)
+    if version is None:
         return None
     number = str(version.version)
     return _load_version(mlflow.get_tracking_uri(), number), number
