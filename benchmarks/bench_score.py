@@ -108,6 +108,24 @@ def score_once(store: Path, out: Path) -> dict[str, float]:
     return times
 
 
+def ensure_model(customers: int = 100_000) -> None:
+    """Register a champion in the benchmark MLflow store, trained on `customers`, if none is."""
+    configure_tracking(TRACKING)
+    try:
+        load_model(CHAMPION)
+    except Exception:
+        train_and_register(
+            current_version(BENCH / f"store-{customers}"),
+            BENCH / "training",
+            FeatureSettings(),
+            LabelSettings(),
+            TrainingSetSettings(),
+            TrainSettings(),
+            TRACKING,
+            {},
+        )
+
+
 def synthetic_list(rows: int) -> pd.DataFrame:
     """A ranked list of `rows` customers shaped like a real one, without a model."""
     rng = np.random.default_rng(0)
@@ -167,20 +185,7 @@ def main() -> None:
     if args.files_only:
         bench_list_files(args.customers)
         return
-    configure_tracking(TRACKING)
-    try:
-        load_model(CHAMPION)
-    except Exception:
-        train_and_register(
-            current_version(BENCH / f"store-{args.model_customers}"),
-            BENCH / "training",
-            FeatureSettings(),
-            LabelSettings(),
-            TrainingSetSettings(),
-            TrainSettings(),
-            TRACKING,
-            {},
-        )
+    ensure_model(args.model_customers)
     seconds, peak, times = measure_with_result(
         score_once, BENCH / f"store-{args.customers}", BENCH / "scores"
     )

@@ -135,14 +135,13 @@ def partition_features_task(
 
 @task(name="combine partitions' features", cache_policy=NO_CACHE)
 def combine_features_task(
-    store_version: Path,
     parts: list[Path],
     as_of: pd.Timestamp,
     out: Path,
     settings: FeatureSettings,
 ) -> int:
     """Write the partitions' feature tables as one; returns its number of rows."""
-    return len(combine_partition_features(store_version, parts, as_of, out, settings))
+    return combine_partition_features(parts, as_of, out, settings)
 
 
 def feature_table(
@@ -163,7 +162,7 @@ def feature_table(
         for index in range(partitions)
     ]
     parts = [future.result() for future in futures]
-    return combine_features_task(store_version, parts, as_of, out, settings)
+    return combine_features_task(parts, as_of, out, settings)
 
 
 @flow(name="features")

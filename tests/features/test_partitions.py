@@ -70,10 +70,10 @@ def test_features_part_by_part_equal_the_whole_build(
         write_partition_features(parts, i, AS_OF, tmp_path / f"{i}.parquet", FeatureSettings())
         for i in range(PARTS)
     ]
-    combined = combine_partition_features(
-        parts, files, AS_OF, tmp_path / "combined.parquet", FeatureSettings()
+    rows = combine_partition_features(
+        files, AS_OF, tmp_path / "combined.parquet", FeatureSettings()
     )
-    pd.testing.assert_frame_equal(combined, expected)
+    assert rows == len(expected)
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "combined.parquet"), expected)
     assert not any(file.exists() for file in files)
 
@@ -98,5 +98,5 @@ def test_no_eligible_customer_is_one_clear_error(
         for i in range(PARTS)
     ]
     with pytest.raises(UserError, match="No customer is eligible as of 2000-01-01"):
-        combine_partition_features(parts, files, early, tmp_path / "c.parquet", FeatureSettings())
+        combine_partition_features(files, early, tmp_path / "c.parquet", FeatureSettings())
     assert not (tmp_path / "whole.parquet").exists() and not (tmp_path / "c.parquet").exists()
