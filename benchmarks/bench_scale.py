@@ -99,7 +99,9 @@ def main() -> None:
             record(customers, "generate", *measure_with_result(generate, customers, world))
         if "ingest" in args.steps:
             partitions = math.ceil(customers / args.customers_per_partition)
-            record(customers, "ingest", *measure_with_result(ingest_world, world, store, partitions))
+            record(
+                customers, "ingest", *measure_with_result(ingest_world, world, store, partitions)
+            )
         if "score" in args.steps:
             record(customers, "score", *measure_with_result(score, store, BENCH / "scale-scores"))
 

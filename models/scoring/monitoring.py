@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -119,7 +119,13 @@ def drift(before: Profile, values: pd.Series) -> float:
     return psi(before.shares, bin_shares(values, before.edges))
 
 
-def feature_profiles(features: pd.DataFrame, names: list[str], bins: int) -> dict[str, Profile]:
+class Columns(Protocol):
+    """Feature columns by name: a data frame, or a table read one column at a time."""
+
+    def __getitem__(self, name: str, /) -> pd.Series: ...
+
+
+def feature_profiles(features: Columns, names: list[str], bins: int) -> dict[str, Profile]:
     """The profile of each named feature column, for the next run to compare with."""
     return {name: profile(features[name], bins) for name in names}
 
@@ -207,7 +213,7 @@ def score_flag(score_psi: float, before: float, now: float, threshold: float) ->
 
 def compare_runs(
     ranked: pd.DataFrame,
-    features: pd.DataFrame,
+    features: Columns,
     model_features: list[str],
     previous: Path | None,
     settings: MonitoringSettings,

@@ -23,13 +23,13 @@ from typing import Literal
 
 import duckdb
 import pandas as pd
-import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from features.errors import UserError
 from features.labels import observed_period
 from models.bundle import AdvocacyModel
 from models.model_registry import MODEL_NAME
+from models.scoring.feature_file import read_rows
 from models.scoring.monitoring import MonitoringSettings
 from models.scoring.reasons import lead_with_facts, top_reasons
 from models.scoring.schemas import REASON_COLUMNS
@@ -55,6 +55,9 @@ LIST_COLUMNS = (
     "model_version",
     "as_of",
 )
+SLICE_ROWS = 500_000
+"""Most customers scored at once: a slice's features, SHAP values and reasons take about
+1 GiB, whatever the number of customers."""
 UPLIFT_COLUMNS = ("uplift", "expected_value")
 """Columns of a list scored with an uplift model, after `probability`."""
 OrderBy = Literal["propensity", "uplift", "expected_value"]
@@ -119,7 +122,11 @@ def check_as_of(connection: duckdb.DuckDBPyConnection, as_of: pd.Timestamp, max_
 
 
 def partition_bounds(rows: int, partitions: int) -> list[tuple[int, int]]:
-    """Contiguous row ranges [start, stop) of nearly equal size covering `rows` rows."""
+    """Contiguous row ranges [start, stop) of nearly equal size covering `rows` rows.
+
+    At least `partitions` ranges, more where a range would exceed `SLICE_ROWS` rows.
+    """
+    partitions = max(partitions, -(-rows // SLICE_ROWS))
     edges = [round(i * rows / partitions) for i in range(partitions + 1)]
     return [(a, b) for a, b in pairwise(edges) if b > a]
 
@@ -136,7 +143,7 @@ def score_partition(
 
     Reasons date "days since" facts from the table's cutoff (one per scoring run).
     """
-    rows = pq.read_table(features).slice(start, stop - start).to_pandas()
+    rows = read_rows(features, start, stop)
     contributions = model.contributions(rows)
     reasons = top_reasons(
         contributions[:, :-1],
@@ -174,6 +181,7 @@ def rank_customers(
     Ties in probability (calibration is a step function) are broken by the raw score,
     then by customer id, so the order is the model's and is reproducible. Where a
     segment's conditions put a customer in it, the fact they name leads the reasons.
+    `features` needs customer_id and the columns of `settings.features_read()`.
     `scored` has the uplift columns when ordered by uplift or expected value.
     """
     keys = SORT_KEYS[order_by]

@@ -153,23 +153,30 @@ def lead_with_facts(
 
     All arguments hold the same customers in the same order. `facts` names the feature
     of the fact to lead with (missing: none), `labels` what the fact explains (the
-    segment); `rows` holds every feature. Reasons about the fact's topic give way to it.
+    segment); `rows` holds the features facts name and those that date them. Reasons
+    about the fact's topic give way to it.
     """
-    result = reasons.to_numpy(dtype=object)
+    led = np.flatnonzero(facts.notna().to_numpy(dtype=bool))
+    result = reasons.iloc[led].to_numpy(dtype=object)  # few customers: Python objects are fine
+    led_facts = facts.to_numpy(dtype=object)[led]
+    led_labels = labels.to_numpy(dtype=object)[led]
     width = reasons.shape[1]
-    for name in facts.dropna().unique():
+    for name in dict.fromkeys(led_facts):
         entry = feature(name)
-        leading = np.flatnonzero((facts == name).fillna(False).to_numpy(dtype=bool))
-        values = rows[name].to_numpy()[leading]
+        leading = np.flatnonzero(led_facts == name)
+        values = rows[name].to_numpy()[led[leading]]
         dates = (
-            rows[entry.dated_by].to_numpy()[leading]
+            rows[entry.dated_by].to_numpy()[led[leading]]
             if entry.dated_by
             else np.full(len(leading), np.nan)
         )
         for position, label, value, date in zip(
-            leading, labels.to_numpy()[leading], values, dates, strict=True
+            leading, led_labels[leading], values, dates, strict=True
         ):
             lead = f"{label}: {describe(name, value, date, as_of, currency)}"
             others = [t for t in result[position] if t and reason_topic(t) != entry.topic]
             result[position] = ([lead, *others] + [""] * width)[:width]
-    return pd.DataFrame(result, index=reasons.index, columns=reasons.columns, dtype="str")
+    ordered = reasons.astype("str")
+    if len(led):
+        ordered.iloc[led] = result
+    return ordered

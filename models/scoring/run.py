@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow.parquet as pq
 
 from features.availability import left_out, tables_read
 from features.build import store_features
@@ -29,9 +28,10 @@ from features.schemas import validate_table
 from features.store import present_sources, read_table
 from features.views import open_version
 from models.bundle import AdvocacyModel
-from models.explain import explained_sample, probability_impact
+from models.explain import SUMMARY_ROWS, explained_sample, probability_impact
 from models.model_registry import MODEL_NAME, load_model
 from models.scoring.control import ControlSettings, control_split, hold_out_controls
+from models.scoring.feature_file import FeatureColumns, read_columns, row_count, sample_rows
 from models.scoring.files import slug, write_csv, write_manifest, write_xlsx
 from models.scoring.monitoring import (
     CHANGES,
@@ -156,7 +156,7 @@ def plan_scoring(
     seconds: float,
 ) -> ScoringPlan:
     """The run's plan, once `check_request` resolved the model and the features are written."""
-    rows = int(pq.ParquetFile(features).metadata.num_rows)
+    rows = row_count(features)
     loaded, version = model
     uplift, uplift_version, order_by, order_note = choose_uplift(
         settings.order_by, store_features(store_version)
@@ -248,10 +248,12 @@ def finish_scoring(
     The run is compared with the previous run of the same model version in the same
     parent folder (`models.scoring.monitoring`); the feature profiles the next run needs
     are kept before the feature table is deleted. `control` holds out the control group.
+    Of the feature table, only the columns segments need are held in memory; the
+    monitoring reads one column at a time.
     """
     started = time.perf_counter()
     scored = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
-    features = pd.read_parquet(plan.features)
+    features = read_columns(plan.features, ["customer_id", *settings.segments.features_read()])
     customers = read_table(plan.store_version, "customers", ["customer_id", "marketing_opt_in"])
     contactable = customers.set_index("customer_id")["marketing_opt_in"]
     ranked = rank_customers(
@@ -273,13 +275,14 @@ def finish_scoring(
     write_xlsx(ranked, folder / "ranked_list.xlsx", settings.segments, order_by=plan.order_by)
     segment_files = write_segment_files(ranked, settings, folder)
     previous = previous_run(folder.parent, plan.model_version, plan.as_of)
-    monitoring = compare_runs(ranked, features, plan.model.features, previous, settings.monitoring)
+    columns = FeatureColumns(plan.features)
+    monitoring = compare_runs(ranked, columns, plan.model.features, previous, settings.monitoring)
     newcomers = write_newcomer_files(monitoring.newcomers, settings, folder)
     present = present_sources(plan.store_version)
     write_profiles(
         folder,
         plan.model_version,
-        feature_profiles(features, plan.model.features, settings.monitoring.bins),
+        feature_profiles(columns, plan.model.features, settings.monitoring.bins),
     )
     manifest = {
         "model_name": MODEL_NAME,
@@ -309,7 +312,9 @@ def finish_scoring(
             "ranking_and_files": round(time.perf_counter() - started, 2),
         },
     }
-    drivers = probability_impact(plan.model, explained_sample(plan.model, features))
+    drivers = probability_impact(
+        plan.model, explained_sample(plan.model, sample_rows(plan.features, SUMMARY_ROWS))
+    )
     (folder / "report.html").write_text(
         report_html(ranked, manifest, drivers, settings.segments, monitoring.newcomers),
         encoding="utf-8",

@@ -25,7 +25,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from features.availability import Present, lacking
-from features.definitions import FEATURE_NAMES
+from features.definitions import FEATURE_NAMES, feature
 from models.scoring.files import slug
 
 OPERATORS: dict[str, Callable[[pd.Series, float], pd.Series]] = {
@@ -144,6 +144,20 @@ class SegmentSettings(BaseModel):
             raise ValueError(
                 f"{key} names no segment: {', '.join(unknown)} (segments: {', '.join(known)})"
             )
+
+    def features_read(self) -> list[str]:
+        """The features the rules' conditions name, and those that date the facts they name."""
+        names: dict[str, None] = {}
+        for rule in self.rules:
+            for groups in (rule.when_any, *(choice.when_any for choice in rule.programs)):
+                for group in groups:
+                    for text in group:
+                        names[parse_condition(text)[0]] = None
+        for name in list(names):
+            dated_by = feature(name).dated_by
+            if dated_by:
+                names[dated_by] = None
+        return list(names)
 
     @model_validator(mode="after")
     def _last_segment_takes_the_rest(self) -> SegmentSettings:

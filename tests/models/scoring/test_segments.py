@@ -186,3 +186,13 @@ def test_a_description_is_optional() -> None:
         {"rules": [{"name": "All", "programs": [{"program": "x"}]}]}
     )
     assert rules.rules[0].description is None and rules.rules[0].programs[0].description is None
+
+
+def test_the_features_segments_read_are_their_conditions_and_the_dates_of_their_facts(
+    rules: SegmentSettings,
+) -> None:
+    read = rules.features_read()
+    assert read[:3] == ["last_nps", "days_since_last_nps", "open_urgent_tickets"]
+    named = {"past_case_studies", "past_reference_calls", "past_testimonials", "past_reviews"}
+    assert named | {"mean_review_rating", "open_urgent_ticket_days"} <= set(read)
+    assert len(read) == len(set(read)) and "tenure_days" not in read
