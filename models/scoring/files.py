@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # segments.py imports `slug` from here
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_ID = re.compile(r"[A-Za-z0-9_.-]+")
+CSV_CHUNK_ROWS = 250_000
 EXCEL_MAX_ROWS = 1_048_576  # rows of a worksheet, the header row included
 DEFAULT_HORIZON_DAYS = 90
 LIST_SHEET = "Advocates"
@@ -191,10 +192,17 @@ def spreadsheet_ready(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """Snake_case headers, formula-like text neutralised, UTF-8 with a byte-order mark."""
-    neutralise_formulas(spreadsheet_ready(frame)).to_csv(
-        path, index=False, encoding="utf-8-sig", quoting=csv.QUOTE_NONNUMERIC
-    )
+    """Snake_case headers, formula-like text neutralised, UTF-8 with a byte-order mark.
+
+    Written `CSV_CHUNK_ROWS` rows at a time: the copies made for the spreadsheet stay
+    small whatever the length of the list.
+    """
+    with path.open("w", encoding="utf-8-sig", newline="") as out:
+        for start in range(0, max(len(frame), 1), CSV_CHUNK_ROWS):
+            chunk = frame.iloc[start : start + CSV_CHUNK_ROWS]
+            neutralise_formulas(spreadsheet_ready(chunk)).to_csv(
+                out, index=False, header=start == 0, quoting=csv.QUOTE_NONNUMERIC
+            )
 
 
 def condition_text(groups: list[list[str]]) -> str:

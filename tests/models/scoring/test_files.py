@@ -191,6 +191,17 @@ def test_csv_keeps_ids_and_neutralises_formulas(tmp_path: Path, ranked: pd.DataF
     assert read["as_of"].unique().tolist() == ["2026-10-01 00:00 UTC"]
 
 
+def test_a_csv_written_in_chunks_is_the_one_written_at_once(
+    tmp_path: Path, ranked: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_csv(ranked, tmp_path / "once.csv")
+    monkeypatch.setattr("models.scoring.files.CSV_CHUNK_ROWS", 2)  # chunks of 2, 2 and 1 rows
+    write_csv(ranked, tmp_path / "chunks.csv")
+    assert (tmp_path / "chunks.csv").read_bytes() == (tmp_path / "once.csv").read_bytes()
+    write_csv(ranked.head(0), tmp_path / "empty.csv")
+    assert pd.read_csv(tmp_path / "empty.csv").columns.tolist() == ranked.columns.tolist()
+
+
 def test_numeric_ids_read_as_numbers_by_guessing_readers_stay_exact_in_the_file(
     tmp_path: Path, ranked: pd.DataFrame
 ) -> None:
