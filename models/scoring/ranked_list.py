@@ -189,7 +189,7 @@ def rank_customers(
     ranked["rank"] = range(1, len(ranked) + 1)
     ranked["percentile"] = percentile_of(ranked["rank"])
     rows = features.set_index("customer_id").loc[ranked["customer_id"]].reset_index(drop=True)
-    ranked = pd.concat([ranked, assign_segments(rows, ranked["percentile"], settings)], axis=1)
+    ranked[["segment", "suggested_program"]] = assign_segments(rows, ranked["percentile"], settings)
     ranked[list(REASON_COLUMNS)] = lead_with_facts(
         ranked[list(REASON_COLUMNS)],
         defining_facts(rows, ranked["segment"], settings),
