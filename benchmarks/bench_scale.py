@@ -103,7 +103,8 @@ def main() -> None:
                 customers, "ingest", *measure_with_result(ingest_world, world, store, partitions)
             )
         if "score" in args.steps:
-            record(customers, "score", *measure_with_result(score, store, BENCH / "scale-scores"))
+            out = BENCH / f"scale-scores-{customers}"
+            record(customers, "score", *measure_with_result(score, store, out))
 
 
 if __name__ == "__main__":
