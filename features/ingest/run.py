@@ -35,6 +35,7 @@ from features.ingest.files import FileRows, SourceTable, TableSource, open_table
 from features.ingest.parsing import known_timezone, parse_table
 from features.ingest.quarantine import quarantine_records, validate_rows
 from features.ingest.shared import HeldRows, SharedIds
+from features.known_ids import KnownIds
 from features.store import (
     MANIFEST,
     PART,
@@ -188,7 +189,7 @@ def _ingest_table(
     contract: TableContract,
     settings: IngestSettings,
     as_of: pd.Timestamp,
-    known_customers: pa.Array | None,
+    known_customers: KnownIds | None,
     out: Path,
     scratch: Path,
 ) -> TableReport:
@@ -262,7 +263,7 @@ def _validate_into(
     (folder / "quarantine").mkdir()
     scratch = folder / "scratch"  # staged rows; removed before the version is named
     scratch.mkdir()
-    known_customers: pa.Array | None = None
+    known_customers: KnownIds | None = None
     reports: list[TableReport] = []
     try:
         for name in TABLE_NAMES:
@@ -272,7 +273,7 @@ def _validate_into(
             if name == "customers":
                 files = table_files(folder, "customers")
                 ids = [pq.read_table(file, columns=["customer_id"]) for file in files]
-                known_customers = pa.concat_tables(ids).column(0).combine_chunks()
+                known_customers = KnownIds(pa.concat_tables(ids).column(0).combine_chunks())
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     manifest = {
