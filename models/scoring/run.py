@@ -252,12 +252,11 @@ def finish_scoring(
     monitoring reads one column at a time.
     """
     started = time.perf_counter()
-    scored = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
     features = read_columns(plan.features, ["customer_id", *settings.segments.features_read()])
     customers = read_table(plan.store_version, "customers", ["customer_id", "marketing_opt_in"])
     contactable = customers.set_index("customer_id")["marketing_opt_in"]
     ranked = rank_customers(
-        scored,
+        pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True),  # not kept beyond
         features,
         contactable,
         settings.segments,
