@@ -56,8 +56,8 @@ LIST_COLUMNS = (
     "as_of",
 )
 SLICE_ROWS = 500_000
-"""Most customers scored at once: a slice's features, SHAP values and reasons take about
-1 GiB, whatever the number of customers."""
+"""Most customers scored at once: a slice's features, SHAP values and reasons stay the
+same size whatever the number of customers."""
 UPLIFT_COLUMNS = ("uplift", "expected_value")
 """Columns of a list scored with an uplift model, after `probability`."""
 OrderBy = Literal["propensity", "uplift", "expected_value"]
