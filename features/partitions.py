@@ -51,8 +51,9 @@ def combine_partition_features(
     as it was built; the file keeps that schema. The part files are removed once it is
     written.
     """
-    filled = [part for part in parts if pq.ParquetFile(part).metadata.num_rows]
-    rows = sum(pq.ParquetFile(part).metadata.num_rows for part in filled)
+    counts = {part: pq.ParquetFile(part).metadata.num_rows for part in parts}
+    filled = [part for part, count in counts.items() if count]
+    rows = sum(counts.values())
     check_eligible(rows, as_of, settings.activity_days)
     schema = pq.read_schema(filled[0])
     with connect(settings.duckdb) as connection:

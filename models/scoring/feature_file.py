@@ -18,19 +18,26 @@ def row_count(path: Path) -> int:
     return int(pq.ParquetFile(path).metadata.num_rows)
 
 
+def _row_groups(file: pq.ParquetFile) -> list[tuple[int, int, int]]:
+    """(index, first row, row after the last) of each row group of the file."""
+    groups, offset = [], 0
+    for index in range(file.num_row_groups):
+        size = file.metadata.row_group(index).num_rows
+        groups.append((index, offset, offset + size))
+        offset += size
+    return groups
+
+
 def read_rows(path: Path, start: int, stop: int) -> pd.DataFrame:
     """Rows [start, stop) of the file, reading only the row groups that hold them."""
     file = pq.ParquetFile(path)
-    groups: list[int] = []
-    first = offset = 0
-    for index in range(file.num_row_groups):
-        size = file.metadata.row_group(index).num_rows
-        if offset < stop and offset + size > start:
-            first = first if groups else offset
-            groups.append(index)
-        offset += size
-    table = file.read_row_groups(groups) if groups else file.schema_arrow.empty_table()
-    return table.slice(start - first, stop - start).to_pandas()
+    holding = [
+        (index, first) for index, first, end in _row_groups(file) if first < stop and end > start
+    ]
+    if not holding:
+        return file.schema_arrow.empty_table().to_pandas()
+    table = file.read_row_groups([index for index, _ in holding])
+    return table.slice(start - holding[0][1], stop - start).to_pandas()
 
 
 def sample_rows(path: Path, count: int, seed: int = 0) -> pd.DataFrame:
@@ -38,15 +45,13 @@ def sample_rows(path: Path, count: int, seed: int = 0) -> pd.DataFrame:
     rows = row_count(path)
     positions = pd.RangeIndex(rows).to_series().sample(min(count, rows), random_state=seed)
     file = pq.ParquetFile(path)
-    pieces, offset = [], 0
-    for index in range(file.num_row_groups):
-        size = file.metadata.row_group(index).num_rows
-        inside = positions[(positions >= offset) & (positions < offset + size)]
+    pieces = []
+    for index, first, end in _row_groups(file):
+        inside = positions[(positions >= first) & (positions < end)]
         if len(inside):
             group = file.read_row_group(index)
-            pieces.append(group.take(pa.array(inside.to_numpy() - offset)).to_pandas())
-            pieces[-1].index = inside.index
-        offset += size
+            piece = group.take(pa.array(inside.to_numpy() - first)).to_pandas()
+            pieces.append(piece.set_axis(inside.index))
     if not pieces:
         return file.schema_arrow.empty_table().to_pandas()
     return pd.concat(pieces).loc[positions.index].reset_index(drop=True)

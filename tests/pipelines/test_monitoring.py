@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import lightgbm as lgb
 import mlflow
-import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -16,34 +14,25 @@ from prefect.artifacts import Artifact
 
 from features.build import FeatureSettings, build_features
 from features.clock import as_utc
-from features.definitions import current_definitions
 from features.generator import GeneratorSettings, generate_world
 from features.ingest import IngestSettings, ingest
 from features.store import current_version
 from features.views import open_version
-from models.bundle import AdvocacyModel, Calibrator
+from models.bundle import AdvocacyModel
 from models.model_registry import CHAMPION, MODEL_NAME
 from models.tracking import configure_tracking
 from pipelines import cli
 from pipelines.config import load_config
 from pipelines.flows import run_score_flow
+from tests.pipelines.quick_model import quick_model
 
 FEATURES = ["tenure_days", "last_nps", "orders_365d"]
 
 
 def small_model(rows: pd.DataFrame) -> AdvocacyModel:
-    """A quick booster on three features, the label made up from them (not a real model)."""
-    rng = np.random.default_rng(0)
+    """A quick booster on three features, the label made up from them."""
     logit = -3 + 0.4 * (rows["last_nps"].fillna(5) - 5) + 0.002 * rows["tenure_days"]
-    label = (rng.random(len(rows)) < 1 / (1 + np.exp(-logit))).astype("int64").to_numpy()
-    booster = lgb.train(
-        {"objective": "binary", "num_leaves": 4, "verbosity": -1, "num_threads": 1},
-        lgb.Dataset(rows[FEATURES].to_numpy("float64"), label, feature_name=FEATURES),
-        num_boost_round=20,
-    )
-    model = AdvocacyModel(booster, Calibrator("platt"), FEATURES, current_definitions(FEATURES))
-    model.calibrator.fit(model.raw_score(rows), label)
-    return model
+    return quick_model(rows, FEATURES, logit)
 
 
 @pytest.mark.usefixtures("prefect_api")

@@ -9,9 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import lightgbm as lgb
 import mlflow
-import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -19,34 +17,25 @@ from mlflow import MlflowClient
 
 from features.build import FeatureSettings, build_features, write_features
 from features.clock import as_utc
-from features.definitions import current_definitions
 from features.views import open_version
-from models.bundle import AdvocacyModel, Calibrator
+from models.bundle import AdvocacyModel
 from models.model_registry import CHAMPION, MODEL_NAME
 from models.tracking import configure_tracking
 from pipelines.config import load_config, with_overrides
 from pipelines.flows import run_features_flow, run_score_flow
 from tests.conftest import DaskCluster
 from tests.features.partitioned import ingest_in, referred_without_channel
+from tests.pipelines.quick_model import quick_model
 
 AS_OF = as_utc("2026-09-01")
 PARTS = 3
 FEATURES = ["tenure_days", "orders_365d", "last_nps", "acquired_by_referral"]
 
 
-def quick_model(rows: pd.DataFrame) -> AdvocacyModel:
-    """A small booster whose score depends on acquired_by_referral (not a trained model)."""
-    rng = np.random.default_rng(0)
+def referral_model(rows: pd.DataFrame) -> AdvocacyModel:
+    """A small booster whose score depends on acquired_by_referral."""
     logit = -2 + 1.5 * rows["acquired_by_referral"] + 0.3 * (rows["last_nps"].fillna(5) - 5)
-    label = (rng.random(len(rows)) < 1 / (1 + np.exp(-logit))).astype("int64").to_numpy()
-    booster = lgb.train(
-        {"objective": "binary", "num_leaves": 4, "verbosity": -1, "num_threads": 1},
-        lgb.Dataset(rows[FEATURES].to_numpy("float64"), label, feature_name=FEATURES),
-        num_boost_round=20,
-    )
-    model = AdvocacyModel(booster, Calibrator("platt"), FEATURES, current_definitions(FEATURES))
-    model.calibrator.fit(model.raw_score(rows), label)
-    return model
+    return quick_model(rows, FEATURES, logit)
 
 
 @pytest.mark.usefixtures("prefect_api")
@@ -91,7 +80,7 @@ def test_partitions_on_dask_give_the_single_machine_features_and_scores(
     with mlflow.start_run():
         mlflow.pyfunc.log_model(
             name="model",
-            python_model=quick_model(rows),
+            python_model=referral_model(rows),
             registered_model_name=MODEL_NAME,
             pip_requirements=["lightgbm"],  # stated: inferring them takes tens of seconds
         )
