@@ -181,16 +181,24 @@ def rank_customers(
     Ties in probability (calibration is a step function) are broken by the raw score,
     then by customer id, so the order is the model's and is reproducible. Where a
     segment's conditions put a customer in it, the fact they name leads the reasons.
-    `features` needs customer_id and the columns of `settings.features_read()`.
+    `features` holds the customers of `scored` in the same order (as a run's partitions
+    cover its feature table), with customer_id and the columns of
+    `settings.features_read()`.
     `scored` has the uplift columns when ordered by uplift or expected value.
     """
+    if not scored["customer_id"].reset_index(drop=True).equals(
+        features["customer_id"].reset_index(drop=True)
+    ):
+        raise ValueError("scored and features must hold the same customers in the same order")
     keys = SORT_KEYS[order_by]
-    ranked = scored.sort_values(keys, ascending=[False, False, True]).reset_index(drop=True)
+    # Only the sort keys are sorted; every column is then taken once, in the list's order.
+    order = scored[keys].reset_index(drop=True).sort_values(keys, ascending=[False, False, True])
+    ranked = scored.take(order.index).reset_index(drop=True)
+    rows = features.take(order.index).reset_index(drop=True)
     ranked["rank"] = range(1, len(ranked) + 1)
     ranked["percentile"] = percentile_of(ranked["rank"])
-    rows = features.set_index("customer_id").loc[ranked["customer_id"]].reset_index(drop=True)
     ranked[["segment", "suggested_program"]] = assign_segments(rows, ranked["percentile"], settings)
-    ranked[list(REASON_COLUMNS)] = lead_with_facts(
+    led = lead_with_facts(
         ranked[list(REASON_COLUMNS)],
         defining_facts(rows, ranked["segment"], settings),
         ranked["segment"],
@@ -198,6 +206,8 @@ def rank_customers(
         as_of,
         currency,
     )
+    for column in REASON_COLUMNS:  # one column at a time: each is rebuilt to change a few rows
+        ranked.loc[led.index, column] = led[column]
     ranked["contactable"] = (
         ranked["customer_id"].map(contactable).astype("boolean").fillna(False).astype(bool)
     )

@@ -149,12 +149,13 @@ def lead_with_facts(
     as_of: datetime | None = None,
     currency: str | None = None,
 ) -> pd.DataFrame:
-    """Reasons where a fact leads: "<label>: <the fact>", then the others of other topics.
+    """The reasons of the customers a fact leads for: "<label>: <the fact>", then the others.
 
     All arguments hold the same customers in the same order. `facts` names the feature
     of the fact to lead with (missing: none), `labels` what the fact explains (the
     segment); `rows` holds the features facts name and those that date them. Reasons
-    about the fact's topic give way to it.
+    about the fact's topic give way to it. Returns only the rows of those customers
+    (index of `reasons`): the others keep their reasons.
     """
     led = np.flatnonzero(facts.notna().to_numpy(dtype=bool))
     result = reasons.iloc[led].to_numpy(dtype=object)  # few customers: Python objects are fine
@@ -176,7 +177,6 @@ def lead_with_facts(
             lead = f"{label}: {describe(name, value, date, as_of, currency)}"
             others = [t for t in result[position] if t and reason_topic(t) != entry.topic]
             result[position] = ([lead, *others] + [""] * width)[:width]
-    ordered = reasons.astype("str")
-    if len(led):
-        ordered.iloc[led] = result
-    return ordered
+    return pd.DataFrame(
+        list(result), index=reasons.index[led], columns=reasons.columns, dtype="str"
+    )
