@@ -23,6 +23,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from features.batches import parquet_batches
 from features.contracts import OPTIONAL_TABLES, TableContract
 from features.errors import UserError
 from features.ingest.parsing import ValueFormat, known_timezone
@@ -210,7 +211,7 @@ class SourceTable:
                 )
                 yield from reader
             else:
-                yield from pq.ParquetFile(file.path).iter_batches(BATCH_ROWS, columns=columns)
+                yield from parquet_batches(file.path, BATCH_ROWS, columns)
         except (OSError, pa.ArrowException) as error:
             raise UserError(f"{file.path}: cannot be read: {error}") from error
 

@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from features.batches import parquet_batches
 from features.contracts import STORE_DTYPES, TableContract, arrow_schema
 from features.engine import EngineSettings, connect
 
@@ -48,7 +49,7 @@ class SharedIds:
                 f"(SELECT id FROM {ids} WHERE id IS NOT NULL GROUP BY id HAVING count(*) > 1) "
                 f"ORDER BY position) TO {_sql_path(positions_file)} (FORMAT parquet)"
             )
-        batches = pq.ParquetFile(positions_file).iter_batches(CHUNK_ROWS)
+        batches = parquet_batches(positions_file, CHUNK_ROWS)
         self._chunks = (batch.column(0).to_numpy() for batch in batches)
         self._pending = np.empty(0, dtype=np.int64)
 
@@ -139,15 +140,13 @@ class HeldRows:
                 f"FROM read_parquet({_sql_path(self.path)})) WHERE copy = 1 ORDER BY position) "
                 f"TO {_sql_path(judged_file)} (FORMAT parquet)"
             )
-        judged = pq.ParquetFile(judged_file)
-        return self.rows - judged.metadata.num_rows, self._chunks(judged)
+        kept = pq.ParquetFile(judged_file).metadata.num_rows
+        return self.rows - kept, self._chunks(judged_file)
 
-    def _chunks(
-        self, judged: pq.ParquetFile
-    ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
+    def _chunks(self, judged: Path) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
         contract = self.contract
         kinds = {c.name: STORE_DTYPES[c.kind] for c in contract.columns}
-        for batch in judged.iter_batches(CHUNK_ROWS):
+        for batch in parquet_batches(judged, CHUNK_ROWS):
             frame = batch.to_pandas()
             frame.index = pd.Index(frame.pop("position"), dtype="int64")
             typed = frame[list(contract.column_names)].astype(kinds)
