@@ -191,15 +191,18 @@ def spreadsheet_ready(frame: pd.DataFrame) -> pd.DataFrame:
     return ready
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> None:
+def write_csv(frame: pd.DataFrame, path: Path, keep: pd.Series | None = None) -> None:
     """Snake_case headers, formula-like text neutralised, UTF-8 with a byte-order mark.
 
     Written `CSV_CHUNK_ROWS` rows at a time: the copies made for the spreadsheet stay
-    small whatever the length of the list.
+    small whatever the length of the list. `keep` (aligned with `frame`) writes only the
+    rows where it is true, also without copying them first.
     """
     with path.open("w", encoding="utf-8-sig", newline="") as out:
         for start in range(0, max(len(frame), 1), CSV_CHUNK_ROWS):
             chunk = frame.iloc[start : start + CSV_CHUNK_ROWS]
+            if keep is not None:
+                chunk = chunk[keep.iloc[start : start + CSV_CHUNK_ROWS]]
             neutralise_formulas(spreadsheet_ready(chunk)).to_csv(
                 out, index=False, header=start == 0, quoting=csv.QUOTE_NONNUMERIC
             )

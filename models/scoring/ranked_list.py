@@ -186,8 +186,10 @@ def rank_customers(
     `settings.features_read()`.
     `scored` has the uplift columns when ordered by uplift or expected value.
     """
-    if not scored["customer_id"].reset_index(drop=True).equals(
-        features["customer_id"].reset_index(drop=True)
+    if (
+        not scored["customer_id"]
+        .reset_index(drop=True)
+        .equals(features["customer_id"].reset_index(drop=True))
     ):
         raise ValueError("scored and features must hold the same customers in the same order")
     keys = SORT_KEYS[order_by]

@@ -187,11 +187,18 @@ def score_slice(plan: ScoringPlan, index: int) -> Path:
     return path
 
 
-def write_outreach(rows: pd.DataFrame, path: Path, contactable_only: bool) -> None:
-    """An outreach file: never the control group; only those who may be contacted, if so set."""
+def write_outreach(
+    rows: pd.DataFrame, path: Path, contactable_only: bool, among: pd.Series | None = None
+) -> None:
+    """An outreach file of `rows` (those `among` selects): never the control group; only
+    those who may be contacted, if so set."""
     path.parent.mkdir(exist_ok=True)
-    asked = rows[~rows["control"]]
-    write_csv(asked[asked["contactable"]] if contactable_only else asked, path)
+    keep = ~rows["control"]
+    if among is not None:
+        keep &= among
+    if contactable_only:
+        keep &= rows["contactable"]
+    write_csv(rows, path, keep)
 
 
 def head_count(rows: pd.DataFrame) -> dict[str, int]:
@@ -205,8 +212,9 @@ def head_count(rows: pd.DataFrame) -> dict[str, int]:
 
 def segment_counts(ranked: pd.DataFrame, settings: ScoringSettings) -> dict[str, dict[str, int]]:
     """The head count of each segment."""
+    counted = ranked[["segment", "contactable", "control"]]
     return {
-        rule.name: head_count(ranked[ranked["segment"] == rule.name])
+        rule.name: head_count(counted[counted["segment"] == rule.name])
         for rule in settings.segments.rules
     }
 
@@ -218,8 +226,10 @@ def write_segment_files(
     files = {}
     for rule in settings.segments.rules:
         files[rule.name] = f"segments/{slug(rule.name)}.csv"
-        members = ranked[ranked["segment"] == rule.name]
-        write_outreach(members, folder / files[rule.name], settings.outreach_contactable_only)
+        members = ranked["segment"] == rule.name
+        write_outreach(
+            ranked, folder / files[rule.name], settings.outreach_contactable_only, members
+        )
     return files
 
 

@@ -6,9 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from models.scoring import files
 from models.scoring.control import ControlSettings, control_split, hold_out_controls
-from models.scoring.run import write_outreach
+from models.scoring.run import segment_counts, write_outreach, write_segment_files
+from pipelines.config import load_config
 
 AS_OF = pd.Timestamp("2026-07-02", tz="UTC")
 
@@ -69,3 +72,24 @@ def test_outreach_files_leave_the_control_group_out_and_the_manifest_counts_it(
             "control": int(champions["control"].sum()),
         }
     }
+
+
+def test_segment_files_hold_the_asked_contactable_members_in_list_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(files, "CSV_CHUNK_ROWS", 64)  # the segments' rows span chunks
+    settings = load_config().scoring
+    rows = ranked().assign(control=lambda r: hold_out_controls(r, ControlSettings()))
+    written = write_segment_files(rows, settings, tmp_path)
+    counts = segment_counts(rows, settings)
+    assert set(written) == set(counts) == {rule.name for rule in settings.segments.rules}
+    for segment, file in written.items():
+        members = rows[rows["segment"] == segment]
+        asked = members[members["contactable"] & ~members["control"]]
+        assert pd.read_csv(tmp_path / file)["customer_id"].tolist() == asked["customer_id"].tolist()
+        assert counts[segment] == {
+            "customers": len(members),
+            "contactable": int(members["contactable"].sum()),
+            "control": int(members["control"].sum()),
+        }
+    assert counts["Champion"]["control"] > 0
