@@ -190,8 +190,10 @@ def score_slice(plan: ScoringPlan, index: int) -> Path:
 def write_outreach(
     rows: pd.DataFrame, path: Path, contactable_only: bool, among: pd.Series | None = None
 ) -> None:
-    """An outreach file of `rows` (those `among` selects): never the control group; only
-    those who may be contacted, if so set."""
+    """An outreach file: never the control group; only those who may be contacted, if so set.
+
+    `among` (aligned with `rows`) selects the rows the file is about, e.g. a segment.
+    """
     path.parent.mkdir(exist_ok=True)
     keep = ~rows["control"]
     if among is not None:
