@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from models.explain import feature_words
 from models.scoring.files import MANIFEST
+from models.scoring.lookup import value_by_id
 
 MONITORING = "monitoring.json"
 RANKED_LIST = "ranked_list.parquet"
@@ -187,7 +188,7 @@ def newcomers(ranked: pd.DataFrame, before: pd.DataFrame, segment: str) -> pd.Da
     """Customers of `segment` now who were not in it before, with their previous segment."""
     previous = before.set_index("customer_id")["segment"]
     members = ranked[ranked["segment"] == segment]
-    was = members["customer_id"].map(previous).fillna(NOT_SCORED).astype("str")
+    was = value_by_id(members["customer_id"], previous, missing=NOT_SCORED).astype("str")
     entered = members.assign(previous_segment=was)
     return entered[entered["previous_segment"] != segment].reset_index(drop=True)
 

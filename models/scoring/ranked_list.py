@@ -30,6 +30,7 @@ from features.labels import observed_period
 from models.bundle import AdvocacyModel
 from models.model_registry import MODEL_NAME
 from models.scoring.feature_file import read_rows
+from models.scoring.lookup import value_by_id
 from models.scoring.monitoring import MonitoringSettings
 from models.scoring.reasons import lead_with_facts, top_reasons
 from models.scoring.schemas import REASON_COLUMNS
@@ -210,9 +211,8 @@ def rank_customers(
     )
     for column in REASON_COLUMNS:  # one column at a time: each is rebuilt to change a few rows
         ranked.loc[led.index, column] = led[column]
-    ranked["contactable"] = (
-        ranked["customer_id"].map(contactable).astype("boolean").fillna(False).astype(bool)
-    )
+    opted_in = value_by_id(ranked["customer_id"], contactable, missing=False)
+    ranked["contactable"] = opted_in.fillna(False).astype(bool)
     ranked["control"] = False  # drawn once the whole list is ranked (`models.scoring.control`)
     ranked["model_name"] = MODEL_NAME
     ranked["model_version"] = model_version
