@@ -247,6 +247,25 @@ def write_newcomer_files(
     return written
 
 
+def ranked_list(plan: ScoringPlan, parts: list[Path], settings: ScoringSettings) -> pd.DataFrame:
+    """The run's ranked list from its scored partitions.
+
+    The scored rows, the features segments read and the customers' consent are held
+    only while ranking: the files are written from the list alone.
+    """
+    customers = read_table(plan.store_version, "customers", ["customer_id", "marketing_opt_in"])
+    return rank_customers(
+        pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True),
+        read_columns(plan.features, ["customer_id", *settings.segments.features_read()]),
+        customers.set_index("customer_id")["marketing_opt_in"],
+        settings.segments,
+        plan.model_version,
+        plan.as_of,
+        settings.currency,
+        plan.order_by,
+    )
+
+
 def finish_scoring(
     plan: ScoringPlan,
     parts: list[Path],
@@ -264,19 +283,7 @@ def finish_scoring(
     monitoring reads one column at a time.
     """
     started = time.perf_counter()
-    features = read_columns(plan.features, ["customer_id", *settings.segments.features_read()])
-    customers = read_table(plan.store_version, "customers", ["customer_id", "marketing_opt_in"])
-    contactable = customers.set_index("customer_id")["marketing_opt_in"]
-    ranked = rank_customers(
-        pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True),  # not kept beyond
-        features,
-        contactable,
-        settings.segments,
-        plan.model_version,
-        plan.as_of,
-        settings.currency,
-        plan.order_by,
-    )
+    ranked = ranked_list(plan, parts, settings)
     ranked["control"] = hold_out_controls(ranked, control)
     validate_table(
         ranked, ranked_list_schema(settings.segments, plan.order_by, plan.uplift is not None)
