@@ -148,3 +148,23 @@ def test_the_list_finds_advocates_after_the_training_data_ends(medium_world: Wor
     oracle = ranking_metrics(judged["label"], judged["true_probability"])
     assert model["lift_top_10pct"] >= 3.5
     assert model["pr_auc"] >= 0.8 * oracle["pr_auc"]
+
+
+def test_features_in_another_order_than_the_scored_rows_are_refused() -> None:
+    scored = pd.DataFrame(
+        {
+            "customer_id": pd.Series(["C1", "C2"], dtype="str"),
+            "raw_score": [1.0, 2.0],
+            "probability": [0.1, 0.2],
+        }
+    )
+    features = pd.DataFrame({"customer_id": pd.Series(["C2", "C1"], dtype="str")})
+    with pytest.raises(ValueError, match="same order"):
+        rank_customers(
+            scored,
+            features,
+            pd.Series(dtype=bool),
+            load_config().scoring.segments,
+            "1",
+            pd.Timestamp("2026-07-01", tz="UTC"),
+        )
