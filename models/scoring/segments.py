@@ -77,6 +77,10 @@ class Conditions(BaseModel):
                 parse_condition(text)
         return groups
 
+    def features(self) -> list[str]:
+        """The features the conditions name, in the order they name them."""
+        return [parse_condition(text)[0] for group in self.when_any for text in group]
+
     def holds(self, features: pd.DataFrame) -> pd.Series:
         """Where the conditions hold (everywhere when there are none)."""
         if not self.when_any:
@@ -147,17 +151,10 @@ class SegmentSettings(BaseModel):
 
     def features_read(self) -> list[str]:
         """The features the rules' conditions name, and those that date the facts they name."""
-        names: dict[str, None] = {}
-        for rule in self.rules:
-            for groups in (rule.when_any, *(choice.when_any for choice in rule.programs)):
-                for group in groups:
-                    for text in group:
-                        names[parse_condition(text)[0]] = None
-        for name in list(names):
-            dated_by = feature(name).dated_by
-            if dated_by:
-                names[dated_by] = None
-        return list(names)
+        every = [conditions for rule in self.rules for conditions in (rule, *rule.programs)]
+        named = [name for conditions in every for name in conditions.features()]
+        dating = [feature(name).dated_by for name in named]
+        return list(dict.fromkeys([*named, *(name for name in dating if name)]))
 
     @model_validator(mode="after")
     def _last_segment_takes_the_rest(self) -> SegmentSettings:
