@@ -87,6 +87,9 @@ def test_segment_files_hold_the_asked_contactable_members_in_list_order(
         members = rows[rows["segment"] == segment]
         asked = members[members["contactable"] & ~members["control"]]
         assert pd.read_csv(tmp_path / file)["customer_id"].tolist() == asked["customer_id"].tolist()
+        # Every cell as the whole file of those rows would have it.
+        files.write_csv(asked, tmp_path / "expected.csv")
+        assert (tmp_path / file).read_bytes() == (tmp_path / "expected.csv").read_bytes()
         assert counts[segment] == {
             "customers": len(members),
             "contactable": int(members["contactable"].sum()),
